@@ -1,0 +1,1 @@
+"""The FastAPI application: app factory, JSON API, dependencies and error handlers."""

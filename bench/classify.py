@@ -1,0 +1,110 @@
+"""Benchmark of the latest classifier version: training time (from its meta.json), load time,
+prediction latency (one text, a batch of 32), throughput, model size.
+
+    .venv/bin/python bench/classify.py [--models-root DIR] [--runs N] [--threads N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SAMPLES = [
+    "Đèn đường trước nhà số 12 hẻm 45 Lê Văn Sỹ tắt cả tuần nay, tối om rất nguy hiểm.",
+    "den duong truoc nha so 12 hem 45 le van sy tat ca tuan nay",
+    "ko co nuoc may 2 ngay roi, Q8",
+    "Mặt đường Nguyễn Hữu Thọ có ổ gà lớn, xe máy té liên tục, đề nghị sửa gấp.",
+    "The karaoke bar next door plays music until 2am every night.",
+    "Garbage has not been collected on my street in Binh Thanh for a week.",
+    "Trường thu thêm nhiều khoản phí không rõ ràng đầu năm học.",
+    "Hồ sơ cấp sổ đỏ của tôi nộp từ tháng 3 đến giờ chưa có kết quả.",
+]
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _timed(function: Any, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models-root", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per measurement")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    from classify.predictor import Predictor, latest_path
+
+    if args.models_root is None:
+        from core.settings import get_settings
+
+        args.models_root = Path(get_settings().models_root)
+    try:
+        path = latest_path(args.models_root)
+    except FileNotFoundError as error:
+        print(f"error: {error}; run `hotline classify train` first", file=sys.stderr)
+        return 1
+
+    started = time.perf_counter()
+    predictor = Predictor(path, threads=args.threads)
+    load_seconds = time.perf_counter() - started
+    predictor.predict(SAMPLES[:2])  # warm-up
+
+    single = _timed(lambda: predictor.predict([SAMPLES[0]]), args.runs)
+    batch = [SAMPLES[i % len(SAMPLES)] + f" ({i})" for i in range(32)]
+    batched = _timed(lambda: predictor.predict(batch), max(3, args.runs // 4))
+    meta = predictor.meta
+    sizes = {
+        "total": _size(path),
+        **{p.name: (_size(p) if p.is_dir() else p.stat().st_size) for p in path.iterdir()},
+    }
+    figures = {
+        "model_version": predictor.version,
+        "mode": predictor.mode,
+        "training_seconds": meta.get("training_seconds"),
+        "training_timings": meta.get("timings"),
+        "train_examples": meta.get("counts", {}).get("train"),
+        "load_seconds": round(load_seconds, 3),
+        "single_ms_median": round(1000 * statistics.median(single), 1),
+        "single_ms_p90": round(1000 * sorted(single)[int(0.9 * (len(single) - 1))], 1),
+        "batch32_ms_median": round(1000 * statistics.median(batched), 1),
+        "throughput_per_second": round(32 / statistics.median(batched), 1),
+        "size_bytes": sizes,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    mb = 1024 * 1024
+    print(f"model            {figures['model_version']} (serving {figures['mode']})")
+    print(f"training         {figures['training_seconds']} s on {figures['train_examples']} "
+          f"examples  {figures['training_timings']}")
+    print(f"load             {figures['load_seconds']:.2f} s")
+    print(f"predict 1 text   {figures['single_ms_median']} ms median, "
+          f"{figures['single_ms_p90']} ms p90")
+    print(f"predict 32 texts {figures['batch32_ms_median']} ms median "
+          f"({figures['throughput_per_second']} texts/s)")
+    print(f"size             {sizes['total'] / mb:.1f} MB  (" + ", ".join(
+        f"{name} {size / mb:.1f} MB" for name, size in sizes.items() if name != "total") + ")")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

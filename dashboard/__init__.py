@@ -1,0 +1,1 @@
+"""The officials' dashboard: figures, roll-ups, charts, CSV export and demo data."""

@@ -1,0 +1,393 @@
+"""The dashboard's pages (/dashboard...), its JSON API (/api/v1/dashboard/...) and CSV export.
+
+Officials and administrators see the whole city; an agency head sees their own agency only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import LanguageDep, SessionDep
+from core.errors import Forbidden, InvalidInput
+from core.i18n import gettext
+from dashboard import drilldown, rollup, service, tables
+from dashboard.service import Filters
+from staff.deps import require_roles
+from staff.models import Role, StaffUser
+from web.render import render
+
+VIEW_ROLES = (Role.official.value, Role.admin.value, Role.agency_head.value)
+Viewer = Annotated[StaffUser, Depends(require_roles(*VIEW_ROLES))]
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
+
+
+def get_filters(
+    session: SessionDep,
+    viewer: Viewer,
+    start: str | None = None,
+    end: str | None = None,
+    category_id: str | None = None,
+    area_id: str | None = None,
+    agency_id: str | None = None,
+    channel: str | None = None,
+) -> Filters:
+    if viewer.role == Role.agency_head.value:
+        if agency_id and agency_id != viewer.agency_id:
+            raise Forbidden("You can see the figures of your own agency only.")
+        agency_id = viewer.agency_id
+    return service.parse_filters(
+        session=session,
+        start=start,
+        end=end,
+        category_id=category_id,
+        area_id=area_id,
+        agency_id=agency_id,
+        channel=channel,
+    )
+
+
+FiltersDep = Annotated[Filters, Depends(get_filters)]
+
+
+def _by(by: str | None, filters: Filters) -> str:
+    if by in (None, ""):
+        days = (filters.end - filters.start).days + 1
+        return "day" if days <= 92 else ("week" if days <= 400 else "month")
+    if by not in ("day", "week", "month"):
+        raise InvalidInput("Unknown value %(value)s.", field="by", value=str(by)[:20])
+    return by
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _charts(
+    views: dict[str, tables.TableView], totals: dict[str, Any], language: str
+) -> dict[str, Any]:
+    _ = lambda text: gettext(language, text)  # noqa: E731
+    volumes = views["volumes"]
+    categories = views["categories"].rows[:12]
+    agencies = [row for row in views["agencies"].rows if row.raw.get("created")][:15]
+    channels = views["channels"].rows
+    return {
+        "volume": {
+            "labels": [row.cells[0] for row in volumes.rows],
+            "values": [row.raw["created"] for row in volumes.rows],
+            "links": [row.links.get(1) for row in volumes.rows],
+            "label": _("Reports"),
+        },
+        "category": {
+            "labels": [row.cells[0] for row in categories],
+            "values": [row.raw["created"] for row in categories],
+            "links": [row.links.get(1) for row in categories],
+            "label": _("Reports"),
+        },
+        "agency": {
+            "labels": [row.cells[0] for row in agencies],
+            "ack": [_percent(row.raw.get("ack_on_time_share")) for row in agencies],
+            "resolved": [_percent(row.raw.get("resolved_on_time_share")) for row in agencies],
+            "links": [row.links.get(4) for row in agencies],
+            "ack_label": _("Acknowledged on time"),
+            "resolved_label": _("Resolved on time"),
+        },
+        "channel": {
+            "labels": [row.cells[0] for row in channels],
+            "values": [row.raw["created"] for row in channels],
+            "links": [row.links.get(1) for row in channels],
+        },
+    }
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+@pages.get("/dashboard")
+def overview(
+    request: Request,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+    by: str | None = None,
+) -> Response:
+    grouping = _by(by, filters)
+    views = {
+        name: tables.build(
+            name, session=session, filters=filters, language=language, by=grouping
+        )
+        for name in tables.TABLES
+    }
+    totals = service.totals(session=session, filters=filters)
+    labels = tables.Labels(session, language)
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "viewer": viewer,
+            "filters": filters,
+            "by": grouping,
+            "totals": totals,
+            "views": views,
+            "charts_json": json.dumps(_charts(views, totals, language), ensure_ascii=False),
+            "choices": {
+                group: sorted(labels.names[group].items(), key=lambda item: item[1])
+                for group in ("category_id", "area_id", "agency_id")
+            },
+            "channels": [(c, tables.channel_label(language, c)) for c in
+                         ("web", "sms", "phone", "open311", "api")],
+            "fmt_share": tables.fmt_share,
+            "fmt_hours": tables.fmt_hours,
+            "fmt_number": tables.fmt_number,
+            "drill": lambda figure: tables.drill_url(filters, figure),
+            "export_query": _query(filters, grouping),
+            "refreshed_at": rollup.last_refresh(session=session),
+            "agency_locked": viewer.role == Role.agency_head.value,
+        },
+    )
+
+
+def _query(filters: Filters, by: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({**filters.as_params(), "by": by})
+
+
+def _csv_response(view: tables.TableView, filters: Filters) -> Response:
+    name = f"{view.name}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+    return Response(
+        content="\ufeff" + view.csv(),  # the BOM lets spreadsheet programs read UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@pages.get("/dashboard/export/{name}.csv")
+def export_table(
+    name: str,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+    by: str | None = None,
+) -> Response:
+    view = tables.build(
+        name, session=session, filters=filters, language=language, by=_by(by, filters)
+    )
+    return _csv_response(view, filters)
+
+
+def _ticket_table(page: drilldown.Page, language: str, labels: tables.Labels) -> tables.TableView:
+    _ = lambda text: gettext(language, text)  # noqa: E731
+    columns = [
+        tables.Column("id", _("Ticket")),
+        tables.Column("code", _("Tracking code")),
+        tables.Column("created_at", _("Filed (city time)")),
+        tables.Column("state", _("State")),
+        tables.Column("category_id", _("Category")),
+        tables.Column("area_id", _("Ward")),
+        tables.Column("agency_id", _("Agency")),
+        tables.Column("channel", _("Channel")),
+        tables.Column("resolved_at", _("Resolved (city time)")),
+        tables.Column("rating", _("Rating")),
+    ]
+    from zoneinfo import ZoneInfo
+
+    from core.settings import get_settings
+    from tickets import codes
+    from tickets.public import STATE_LABELS
+
+    zone = ZoneInfo(get_settings().city_timezone)
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    rows = []
+    for row in page.rows:
+        label = STATE_LABELS.get(row["state"])
+        cells = [
+            str(row["id"]),
+            codes.display(row["code"]) if len(row["code"]) == 8 else row["code"],
+            local(row["created_at"]),
+            gettext(language, label) if label else row["state"],
+            labels("category_id", row["category_id"]),
+            labels("area_id", row["area_id"]),
+            labels("agency_id", row["agency_id"]),
+            tables.channel_label(language, row["channel"]),
+            local(row["resolved_at"]),
+            "" if row["rating"] is None else str(row["rating"]),
+        ]
+        rows.append(
+            tables.Row(cells=cells, links={0: f"/staff/tickets/{row['id']}"}, raw=row)
+        )
+    return tables.TableView("tickets", _("Tickets behind the figure"), columns, rows)
+
+
+@pages.get("/dashboard/tickets")
+def drill_page(
+    request: Request,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+    figure: str = "created",
+    page: Annotated[int, Query(ge=1, le=drilldown.MAX_PAGE)] = 1,
+) -> Response:
+    found = drilldown.tickets(session=session, filters=filters, figure=figure, page=page)
+    labels = tables.Labels(session, language)
+    view = _ticket_table(found, language, labels)
+    from urllib.parse import urlencode
+
+    base = {**filters.as_params(), "figure": figure}
+    return render(
+        request,
+        "dashboard/tickets.html",
+        {
+            "viewer": viewer,
+            "filters": filters,
+            "figure": figure,
+            "figures": drilldown.FIGURES,
+            "figure_label": lambda name: figure_label(language, name),
+            "view": view,
+            "page": found,
+            "labels": labels,
+            "prev_url": f"/dashboard/tickets?{urlencode({**base, 'page': page - 1})}"
+            if page > 1
+            else None,
+            "next_url": f"/dashboard/tickets?{urlencode({**base, 'page': page + 1})}"
+            if found.has_next
+            else None,
+            "csv_url": f"/dashboard/tickets.csv?{urlencode({**base, 'page': page})}",
+            "back_url": f"/dashboard?{urlencode(filters.as_params())}",
+        },
+    )
+
+
+@pages.get("/dashboard/tickets.csv")
+def drill_csv(
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+    figure: str = "created",
+    page: Annotated[int, Query(ge=1, le=drilldown.MAX_PAGE)] = 1,
+) -> Response:
+    found = drilldown.tickets(session=session, filters=filters, figure=figure, page=page)
+    view = _ticket_table(found, language, tables.Labels(session, language))
+    return _csv_response(view, filters)
+
+
+def figure_label(language: str, figure: str) -> str:
+    _ = lambda text: gettext(language, text)  # noqa: E731
+    labels = {
+        "created": _("Reports filed"),
+        "open": _("Open now"),
+        "overdue": _("Overdue now"),
+        "paused": _("Waiting for the resident (clock paused)"),
+        "rejected": _("Rejected"),
+        "ack_on_time": _("Acknowledged on time"),
+        "ack_late": _("Acknowledged late"),
+        "ack_missed": _("Not acknowledged, past the deadline"),
+        "resolved": _("Resolved"),
+        "resolved_on_time": _("Resolved on time"),
+        "resolved_late": _("Resolved late"),
+        "resolve_missed": _("Not resolved, past the deadline"),
+        "transferred": _("Transferred at least once"),
+        "transferred_out": _("Transferred away from the agency"),
+        "reopened": _("Reopened by the resident"),
+        "rated": _("Rated"),
+        "rating_high": _("Rated 4 or 5"),
+    }
+    return labels.get(figure, figure)
+
+
+# JSON API ------------------------------------------------------------------------------------
+
+
+@api.get("/summary")
+def api_summary(
+    session: SessionDep, viewer: Viewer, filters: FiltersDep, by: str | None = None
+) -> JSONResponse:
+    """Headline figures, volumes, rising categories and the breakdowns, for other tools."""
+    grouping = _by(by, filters)
+    body = {
+        "filters": _jsonable(filters.as_params()),
+        "by": grouping,
+        "totals": service.totals(session=session, filters=filters),
+        "volumes": _jsonable(service.volumes(session=session, filters=filters, by=grouping)),
+        "rising": {
+            "method": service.RISING_METHOD,
+            "categories": [asdict(r) for r in service.rising(session=session, filters=filters)],
+        },
+        "categories": service.breakdown(session=session, filters=filters, group="category_id"),
+        "agencies": service.agencies(session=session, filters=filters),
+        "wards": service.breakdown(session=session, filters=filters, group="area_id"),
+        "channels": service.by_channel(session=session, filters=filters),
+        "refreshed_at": _jsonable(rollup.last_refresh(session=session)),
+    }
+    return JSONResponse(_jsonable(body))
+
+
+@api.get("/tables/{name}")
+def api_table(
+    name: str,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+    by: str | None = None,
+) -> JSONResponse:
+    view = tables.build(
+        name, session=session, filters=filters, language=language, by=_by(by, filters)
+    )
+    return JSONResponse(
+        _jsonable(
+            {
+                "name": view.name,
+                "title": view.title,
+                "columns": [c.key for c in view.columns],
+                "rows": [row.raw for row in view.rows],
+            }
+        )
+    )
+
+
+@api.get("/tickets")
+def api_tickets(
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    figure: str = "created",
+    page: Annotated[int, Query(ge=1, le=drilldown.MAX_PAGE)] = 1,
+) -> JSONResponse:
+    found = drilldown.tickets(session=session, filters=filters, figure=figure, page=page)
+    return JSONResponse(
+        _jsonable(
+            {
+                "figure": figure,
+                "page": found.page,
+                "has_next": found.has_next,
+                "tickets": [
+                    {**row, "url": f"/staff/tickets/{row['id']}"} for row in found.rows
+                ],
+            }
+        )
+    )
+
+
+routers = [pages, api]

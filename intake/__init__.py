@@ -1,0 +1,1 @@
+"""Channel adapters: turn what a channel delivers into one call, file a report."""

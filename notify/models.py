@@ -1,0 +1,70 @@
+"""Each outbound message is a row: its delivery state lives with it (sent once, retried safely)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from core.db import UTCDateTime
+
+
+class MessageStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+    undelivered = "undelivered"
+    suppressed = "suppressed"  # opted out, or no contact to send to
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        # one message per ticket and purpose: a retried task or a second sweep sends nothing twice
+        UniqueConstraint("ticket_id", "dedupe_key", name="uq_outbound_message_ticket_dedupe"),
+        Index("ix_outbound_message_provider_id", "provider_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), index=True),
+    )
+    dedupe_key: str = Field(max_length=120)
+    kind: str = Field(max_length=40)  # acknowledged, info_requested, resolved, reply ...
+    channel: str = Field(max_length=10)  # sms, email
+    recipient: str = Field(max_length=254)
+    language: str = Field(default="vi", max_length=5)
+    subject: str | None = Field(default=None, max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=MessageStatus.pending, max_length=20)
+    backend: str | None = Field(default=None, max_length=20)
+    provider_id: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    status_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class OptOut(SQLModel, table=True):
+    """A phone number that texted STOP: no SMS is sent to it until it texts START."""
+
+    __tablename__ = "opt_out"
+
+    phone: str = Field(primary_key=True, max_length=20)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+def as_dict(message: OutboundMessage) -> dict[str, Any]:
+    return message.model_dump()

@@ -1,0 +1,13 @@
+"""Delivery task: takes the message id, never the number or the text."""
+
+from __future__ import annotations
+
+from core.db import session_scope
+from core.tasks import task
+from notify import service
+
+
+@task("notify.send")
+def send(*, message_id: int) -> str:
+    with session_scope() as session:
+        return service.deliver(session=session, message_id=message_id)

@@ -1,0 +1,1 @@
+"""The taxonomy (categories, agencies, areas), routing rules and the triage threshold."""

@@ -1,0 +1,84 @@
+"""Routing operations: load the default taxonomy, pick the agency for a category and place."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from routing.models import Agency, Area, Category, RoutingRule
+from routing.taxonomy import TRIAGE_AGENCY, WARD_AGENCY, load_taxonomy
+
+
+def load_default_data(*, session: Session) -> dict[str, int]:
+    """Insert or update the shipped taxonomy and wards; running it twice changes nothing."""
+    taxonomy = load_taxonomy()
+    counts = {"agencies": 0, "categories": 0, "areas": 0}
+    for row in taxonomy.agencies:
+        agency = session.get(Agency, row["id"]) or Agency(id=row["id"], name_en="", name_vi="")
+        agency.name_en, agency.name_vi = row["name_en"], row["name_vi"]
+        session.add(agency)
+        counts["agencies"] += 1
+    session.flush()
+    for row in taxonomy.categories:
+        category = session.get(Category, row["id"])
+        if category is None:
+            category = Category(
+                id=row["id"],
+                name_en=row["name_en"],
+                name_vi=row["name_vi"],
+                default_agency_id=row["default_agency"],
+                resolve_working_days=row["resolve_working_days"],
+                acknowledge_hours=taxonomy.acknowledge_hours,
+                urgent_resolve_hours=taxonomy.urgent_resolve_hours,
+                covers=row.get("covers", ""),
+            )
+        else:  # names follow the data file; deadlines and agency stay as the city set them
+            category.name_en, category.name_vi = row["name_en"], row["name_vi"]
+            category.covers = row.get("covers", "")
+        session.add(category)
+        counts["categories"] += 1
+    for row in taxonomy.areas:
+        area = session.get(Area, row["id"]) or Area(id=row["id"], name_vi="", name_en="")
+        area.name_vi, area.name_en = row["name_vi"], row["name_en"]
+        area.kind, area.former_district = row.get("kind", "ward"), row.get("former_district")
+        session.add(area)
+        counts["areas"] += 1
+    session.flush()
+    return counts
+
+
+def pick_agency(*, session: Session, category_id: str, area_id: str | None) -> str:
+    """A rule for this category in this area, else for the category anywhere, else its default.
+
+    The ward People's Committee needs a ward: without one the ticket goes to the triage desk.
+    """
+    rules = session.execute(
+        select(RoutingRule.area_id, RoutingRule.agency_id).where(
+            RoutingRule.category_id == category_id
+        )
+    ).all()
+    by_area = {area: agency for area, agency in rules}
+    if area_id is not None and area_id in by_area:
+        agency_id = by_area[area_id]
+    elif None in by_area:
+        agency_id = by_area[None]
+    else:
+        category = session.get(Category, category_id)
+        agency_id = category.default_agency_id if category else TRIAGE_AGENCY
+    if agency_id == WARD_AGENCY and area_id is None:
+        return TRIAGE_AGENCY
+    return agency_id
+
+
+def list_areas(*, session: Session) -> list[Area]:
+    return list(
+        session.execute(select(Area).where(Area.active).order_by(Area.name_vi)).scalars().all()
+    )
+
+
+def list_categories(*, session: Session) -> list[Category]:
+    return list(
+        session.execute(select(Category).where(Category.active).order_by(Category.id))
+        .scalars()
+        .all()
+    )

@@ -1,0 +1,1 @@
+"""Staff side: accounts, roles, log-in, the agency queue, ticket actions, triage, admin."""

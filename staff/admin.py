@@ -1,0 +1,205 @@
+"""The administrators' UI (sqladmin) at /admin: agencies, categories and deadlines, wards,
+routing rules and staff. Only a logged-in staff member with the role admin gets in.
+
+sqladmin is a well-kept admin library for SQLAlchemy on Starlette; it is built on the first
+request so it uses the engine of the app that serves it (tests give the app its own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqladmin import Admin, ModelView
+from sqladmin.authentication import AuthenticationBackend
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+from wtforms import Field, PasswordField, StringField, validators
+
+from routing.models import Agency, Area, Category, RoutingRule
+from staff import service
+from staff.csrf import SESSION_COOKIE
+from staff.models import ROLES, Role, StaffUser
+
+
+class StaffAuth(AuthenticationBackend):
+    """The staff log-in cookie decides; sqladmin's own log-in form is never used."""
+
+    def __init__(self, secret_key: str, engine: Any) -> None:
+        super().__init__(secret_key=secret_key, same_site="lax", https_only=False)
+        self.engine = engine
+
+    async def login(self, request: Request) -> bool:
+        return False
+
+    async def logout(self, request: Request) -> Response:
+        return RedirectResponse("/staff", status_code=303)
+
+    async def authenticate(self, request: Request) -> Response | bool:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return RedirectResponse("/staff/login?next=/admin/", status_code=303)
+        with Session(self.engine) as session:
+            user = service.user_for_token(session=session, token=token, kind="browser")
+            role = user.role if user else None
+        if role is None:
+            return RedirectResponse("/staff/login?next=/admin/", status_code=303)
+        if role != Role.admin:
+            return PlainTextResponse("Administrators only.", status_code=403)
+        return True
+
+
+def _fk(label: str, *, required: bool = True) -> Field:
+    """sqladmin leaves plain foreign-key columns out of its forms: give them a text field."""
+    checks = [validators.InputRequired()] if required else [validators.Optional()]
+    return StringField(label, validators=checks, filters=[lambda v: (v or "").strip() or None])
+
+
+class WithForeignKeys(ModelView):
+    foreign_key_fields: dict[str, tuple[str, bool]] = {}
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> Any:
+        form = await super().scaffold_form(rules)
+        extra = {
+            name: _fk(label, required=required)
+            for name, (label, required) in self.foreign_key_fields.items()
+        }
+        return type(f"{form.__name__}WithKeys", (form,), extra) if extra else form
+
+
+class AgencyAdmin(ModelView, model=Agency):
+    column_list = [Agency.id, Agency.name_vi, Agency.name_en, Agency.email, Agency.active]
+    form_include_pk = True
+    can_delete = False
+    icon = "fa-solid fa-building"
+
+
+class CategoryAdmin(WithForeignKeys, model=Category):
+    name_plural = "Categories"
+    column_list = [
+        Category.id,
+        Category.name_vi,
+        Category.default_agency_id,
+        Category.acknowledge_hours,
+        Category.resolve_working_days,
+        Category.urgent_resolve_hours,
+        Category.active,
+    ]
+    form_include_pk = True
+    can_delete = False
+    icon = "fa-solid fa-tags"
+    foreign_key_fields = {"default_agency_id": ("Default agency (id)", True)}
+
+
+class AreaAdmin(ModelView, model=Area):
+    name = "Ward"
+    column_list = [Area.id, Area.name_vi, Area.name_en, Area.kind, Area.active]
+    form_include_pk = True
+    can_delete = False
+    icon = "fa-solid fa-map"
+
+
+class RoutingRuleAdmin(WithForeignKeys, model=RoutingRule):
+    column_list = [
+        RoutingRule.id,
+        RoutingRule.category_id,
+        RoutingRule.area_id,
+        RoutingRule.agency_id,
+        RoutingRule.note,
+    ]
+    form_columns = [RoutingRule.note]
+    foreign_key_fields = {
+        "category_id": ("Category (id)", True),
+        "area_id": ("Ward (id; empty: everywhere)", False),
+        "agency_id": ("Agency (id)", True),
+    }
+    icon = "fa-solid fa-route"
+
+
+class StaffAdmin(WithForeignKeys, model=StaffUser):
+    name = "Staff member"
+    column_list = [
+        StaffUser.id,
+        StaffUser.email,
+        StaffUser.name,
+        StaffUser.role,
+        StaffUser.agency_id,
+        StaffUser.active,
+    ]
+    column_searchable_list = [StaffUser.email, StaffUser.name]
+    form_columns = [
+        StaffUser.email,
+        StaffUser.name,
+        StaffUser.role,
+        StaffUser.language,
+        StaffUser.active,
+    ]
+    foreign_key_fields = {"agency_id": ("Agency (id; agents and agency heads)", False)}
+    form_args = {"role": {"description": " | ".join(ROLES)}}
+    can_delete = False  # deactivate instead: the audit trail names staff
+    icon = "fa-solid fa-users"
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> Any:
+        form = await super().scaffold_form(rules)
+
+        class WithPassword(form):  # type: ignore[valid-type,misc]
+            new_password = PasswordField("New password (leave empty to keep)")
+
+        return WithPassword
+
+    async def on_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        password = data.pop("new_password", None)
+        if data.get("role") not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if data.get("email"):
+            data["email"] = service.normalize_email(data["email"])
+        if password:
+            data["password_hash"] = service.hash_password(password)
+        elif is_created:
+            raise ValueError("a new staff member needs a password")
+
+
+class LazyAdmin:
+    """An ASGI app that builds the admin for the serving app's engine on first use."""
+
+    def __init__(self) -> None:
+        self._apps: dict[int, Any] = {}
+        self._last: Any = None
+
+    @property
+    def routes(self) -> list[Any]:
+        """For url_for('admin:...') through the parent Mount: the built admin's routes."""
+        return list(getattr(self._last, "routes", []))
+
+    def _build(self, engine: Any, secret_key: str) -> Any:
+        holder = Starlette()
+        admin = Admin(
+            holder,
+            engine=engine,
+            base_url="/admin",
+            title="Hotline 1022 · Admin",
+            authentication_backend=StaffAuth(secret_key, engine),
+        )
+        for view in (AgencyAdmin, CategoryAdmin, AreaAdmin, RoutingRuleAdmin, StaffAdmin):
+            admin.add_view(view)
+        return admin.admin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from core.db import get_engine
+        from core.settings import get_settings
+
+        app = scope.get("app")
+        state = getattr(app, "state", None)
+        engine = getattr(state, "engine", None) or get_engine()
+        settings = getattr(state, "settings", None) or get_settings()
+        built = self._apps.get(id(engine))
+        if built is None:
+            built = self._apps[id(engine)] = self._build(
+                engine, settings.secret_key.get_secret_value()
+            )
+        self._last = built
+        await built(scope, receive, send)

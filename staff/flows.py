@@ -1,0 +1,96 @@
+"""One entry for every staff action on a ticket, shared by the pages and the JSON API.
+
+It checks who may act (staff.service.check_act) before calling tickets.actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from core.errors import InvalidInput
+from staff import service
+from staff.models import StaffUser
+from tickets import actions
+from tickets import service as tickets_service
+from tickets.models import ActorType, Ticket, TicketEvent
+
+ACTIONS = (
+    "acknowledge",
+    "start",
+    "transfer",
+    "request_info",
+    "note",
+    "resolve",
+    "reject",
+    "categorize",
+)
+
+
+def actor_of(user: StaffUser) -> tickets_service.Actor:
+    return tickets_service.Actor(type=ActorType.staff, id=user.id, label=user.name)
+
+
+def load_ticket(*, session: Session, user: StaffUser, ticket_id: int, for_update: bool) -> Ticket:
+    ticket = tickets_service.get_ticket(session=session, ticket_id=ticket_id, for_update=for_update)
+    service.check_view(user, ticket)
+    return ticket
+
+
+def _str(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("This field must be text.", field=key)
+    return value
+
+
+def perform(
+    *, session: Session, user: StaffUser, ticket: Ticket, action: str, payload: Mapping[str, Any]
+) -> TicketEvent:
+    if action not in ACTIONS:
+        raise InvalidInput("Unknown action %(value)s.", field="action", value=action)
+    service.check_act(user, ticket, triage=action == "categorize")
+    actor = actor_of(user)
+    if action == "acknowledge":
+        return actions.acknowledge(session=session, ticket=ticket, actor=actor)
+    if action == "start":
+        return actions.start_work(session=session, ticket=ticket, actor=actor)
+    if action == "transfer":
+        return actions.transfer(
+            session=session,
+            ticket=ticket,
+            agency_id=_str(payload, "agency_id"),
+            reason=_str(payload, "reason"),
+            actor=actor,
+        )
+    if action == "request_info":
+        return actions.request_information(
+            session=session, ticket=ticket, question=_str(payload, "question"), actor=actor
+        )
+    if action == "note":
+        text = _str(payload, "text")
+        return actions.add_note(session=session, ticket=ticket, text=text, actor=actor)
+    if action == "resolve":
+        return actions.resolve(
+            session=session, ticket=ticket, resolution=_str(payload, "resolution"), actor=actor
+        )
+    if action == "reject":
+        return actions.reject(
+            session=session,
+            ticket=ticket,
+            reason=_str(payload, "reason"),
+            duplicate_of=_str(payload, "duplicate_of") or None,
+            note=_str(payload, "note") or None,
+            actor=actor,
+        )
+    return actions.set_category(
+        session=session,
+        ticket=ticket,
+        category_id=_str(payload, "category_id"),
+        area_id=_str(payload, "area_id") or None,
+        actor=actor,
+    )

@@ -1,0 +1,119 @@
+"""Staff accounts and their server-side sessions (browser cookies and API tokens)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from core.db import UTCDateTime
+
+
+class Role(StrEnum):
+    agent = "agent"
+    agency_head = "agency_head"
+    triage_agent = "triage_agent"
+    official = "official"
+    admin = "admin"
+
+
+ROLES = tuple(role.value for role in Role)
+# roles that belong to one agency
+AGENCY_ROLES = frozenset({Role.agent, Role.agency_head})
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    agency_id: str | None = Field(default=None, foreign_key="agency.id", max_length=64, index=True)
+    language: str = Field(default="vi", max_length=8)
+    active: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class StaffSession(SQLModel, table=True):
+    """A log-in: the cookie (or bearer token) holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "staff_session"
+    __table_args__ = (Index("ix_staff_session_user_id", "user_id"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id")
+    kind: str = Field(default="browser", max_length=10)  # browser | api
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+# Partial indexes that serve the deadline sweep (tickets.sweeps). They are declared here so
+# that tickets/models.py stays untouched; they belong to the ticket table. Each holds only the
+# tickets still waiting for that effect, so a sweep with nothing due reads empty ranges, and
+# tickets already reminded or escalated cost nothing however many there are.
+_ACK_OPEN = "state = 'routed' AND ack_escalated_at IS NULL"
+_RESOLVE_OPEN = (
+    "state IN ('routed', 'acknowledged', 'in_progress') AND resolve_escalated_at IS NULL"
+)
+SWEEP_PREDICATES = {
+    "ack_escalation": _ACK_OPEN,
+    "resolve_escalation": _RESOLVE_OPEN,
+    "ack_reminder": _ACK_OPEN + " AND ack_reminded_at IS NULL",
+    "resolve_reminder": _RESOLVE_OPEN + " AND resolve_reminded_at IS NULL",
+    "resolved": "state = 'resolved'",
+}
+
+
+def _sweep_index(name: str, predicate: str, *columns: object) -> Index:
+    from sqlalchemy import text
+
+    from tickets.models import Ticket
+
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    existing = {index.name: index for index in table.indexes}
+    if name in existing:
+        return existing[name]
+    return Index(
+        name,
+        *(table.c[c] for c in columns),  # type: ignore[union-attr]
+        postgresql_where=text(predicate),
+        sqlite_where=text(predicate),
+    )
+
+
+SWEEP_INDEXES = (
+    _sweep_index("ix_ticket_sweep_resolved", SWEEP_PREDICATES["resolved"], "resolved_at"),
+    _sweep_index(
+        "ix_ticket_sweep_ack_escalation", SWEEP_PREDICATES["ack_escalation"], "ack_due_at"
+    ),
+    _sweep_index(
+        "ix_ticket_sweep_resolve_escalation",
+        SWEEP_PREDICATES["resolve_escalation"],
+        "resolve_due_at",
+    ),
+    _sweep_index(
+        "ix_ticket_sweep_ack_reminder",
+        SWEEP_PREDICATES["ack_reminder"],
+        "category_id",
+        "ack_due_at",
+    ),
+    _sweep_index(
+        "ix_ticket_sweep_resolve_reminder",
+        SWEEP_PREDICATES["resolve_reminder"],
+        "category_id",
+        "resolve_due_at",
+    ),
+)

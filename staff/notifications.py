@@ -1,0 +1,110 @@
+"""E-mails to staff about deadlines: reminders to the agency, escalations to heads and officials.
+
+Each message is an `outbound_message` row delivered by the `notify.send` task (SMTP, or the
+console when SMTP is not set), so it is sent once and retried with backoff like residents'
+messages. The dedupe key names the deadline, so a repeated sweep queues nothing new.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core import outbox
+from core.i18n import format_datetime, gettext
+from core.settings import get_settings
+from notify.models import OutboundMessage
+from notify.service import SEND_TASK
+from routing.models import Agency
+from staff.models import Role, StaffUser
+from tickets import codes
+from tickets.sweeps import Alert
+
+SUBJECTS = {
+    ("reminder", "acknowledge"): "Reminder: ticket %(code)s must be acknowledged by %(due)s",
+    ("reminder", "resolve"): "Reminder: ticket %(code)s must be resolved by %(due)s",
+    ("escalation", "acknowledge"): "Overdue: ticket %(code)s was not acknowledged by %(due)s",
+    ("escalation", "resolve"): "Overdue: ticket %(code)s was not resolved by %(due)s",
+}
+BODY = "%(subject)s. Agency: %(agency)s. Open the ticket: %(link)s"
+
+
+def recipients(session: Session, alert: Alert) -> list[tuple[str, str]]:
+    """(e-mail, language) pairs: the agency for a reminder; its heads and officials when late."""
+    found: dict[str, str] = {}
+    agency = session.get(Agency, alert.agency_id) if alert.agency_id else None
+    if alert.kind == "reminder":
+        if agency is not None and agency.email:
+            found[agency.email.lower()] = "vi"
+        roles: tuple[str, ...] = () if found else (Role.agent, Role.agency_head)
+        officials = False
+    else:
+        roles = (Role.agency_head,)
+        officials = True
+    if roles and alert.agency_id:
+        for email, language in session.execute(
+            select(StaffUser.email, StaffUser.language).where(
+                StaffUser.agency_id == alert.agency_id,
+                StaffUser.role.in_(roles),  # type: ignore[attr-defined]
+                StaffUser.active,
+            )
+        ).all():
+            found.setdefault(email, language)
+    if officials:
+        for email, language in session.execute(
+            select(StaffUser.email, StaffUser.language).where(
+                StaffUser.role == Role.official, StaffUser.active
+            )
+        ).all():
+            found.setdefault(email, language)
+    return sorted(found.items())
+
+
+def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
+    """The sweep's notifier: queue one e-mail per alert and recipient, in the sweep's batch."""
+    settings = get_settings()
+    queued = 0
+    for alert in alerts:
+        agency = session.get(Agency, alert.agency_id) if alert.agency_id else None
+        for email, language in recipients(session, alert):
+            key = f"staff:{alert.kind}:{alert.deadline}:{int(alert.due_at.timestamp())}:{email}"
+            exists = session.execute(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.ticket_id == alert.ticket_id,
+                    OutboundMessage.dedupe_key == key[:120],
+                )
+            ).first()
+            if exists:
+                continue
+            due = format_datetime(alert.due_at, language, timezone=settings.city_timezone)
+            subject = gettext(
+                language,
+                SUBJECTS[(alert.kind, alert.deadline)],
+                code=codes.display(alert.code),
+                due=due,
+            )
+            agency_name = ""
+            if agency is not None:
+                agency_name = agency.name_vi if language == "vi" else agency.name_en
+            body = gettext(
+                language,
+                BODY,
+                subject=subject,
+                agency=agency_name,
+                link=f"{settings.public_base_url}/staff/tickets/{alert.ticket_id}",
+            )
+            message = OutboundMessage(
+                ticket_id=alert.ticket_id,
+                dedupe_key=key[:120],
+                kind=f"staff_{alert.kind}",
+                channel="email",
+                recipient=email,
+                language=language,
+                subject=subject[:200],
+                body=body,
+            )
+            session.add(message)
+            session.flush()
+            outbox.enqueue(session=session, task=SEND_TASK, args={"message_id": message.id})
+            queued += 1
+    return queued

@@ -1,0 +1,248 @@
+"""Staff pages: the agency queue, the ticket page and its action forms, the triage desk."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from api.deps import SessionDep
+from core.clock import utcnow
+from core.errors import HotlineError
+from routing import service as routing_service
+from routing.models import Agency, Area, Category
+from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
+from staff import csrf, flows, queue, service
+from staff.deps import CsrfCheckedStaff, CurrentStaff, require_roles
+from staff.models import Role, StaffUser
+from tickets import codes, lifecycle, redact
+from tickets import service as tickets_service
+from tickets.models import Ticket, TicketState
+from tickets.public import EVENT_LABELS, STATE_LABELS
+from web.render import render
+
+router = APIRouter(include_in_schema=False)
+QueueReader = Annotated[
+    StaffUser,
+    Depends(require_roles(Role.agent, Role.agency_head, Role.official, Role.admin)),
+]
+TriageReader = Annotated[StaffUser, Depends(require_roles(Role.triage_agent, Role.admin))]
+STAFF_EVENT_LABELS = {
+    **EVENT_LABELS,
+    "note": "Internal note",
+    "classified": "Classified by the model",
+    "work_started": "Work started",
+    "reminder": "Deadline reminder sent",
+    "overdue": "Deadline passed",
+}
+
+
+def _names(rows: list[Any], language: str) -> dict[str, str]:
+    return {row.id: (row.name_vi if language == "vi" else row.name_en) for row in rows}
+
+
+def lookups(session: SessionDep, language: str) -> dict[str, Any]:
+    agencies = list(session.execute(select(Agency).order_by(Agency.id)).scalars().all())
+    categories = routing_service.list_categories(session=session)
+    areas = routing_service.list_areas(session=session)
+    return {
+        "agencies": agencies,
+        "categories": categories,
+        "areas": areas,
+        "agency_names": _names(agencies, language),
+        "category_names": _names(categories, language),
+        "area_names": _names(areas, language),
+    }
+
+
+@router.get("/staff")
+def queue_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentStaff,
+    state: str = "",
+    category: str = "",
+    ward: str = "",
+    overdue: str = "",
+    agency: str = "",
+    cursor: str = "",
+) -> Response:
+    if user.role == Role.triage_agent:
+        return RedirectResponse("/staff/triage", status_code=303)
+    if user.role not in (Role.agent, Role.agency_head, Role.official, Role.admin):
+        return RedirectResponse("/dashboard", status_code=303)
+    from api.deps import get_language
+
+    language = get_language(request)
+    filters = queue.QueueFilters(
+        state=state or None,
+        category_id=category or None,
+        area_id=ward or None,
+        overdue=bool(overdue),
+        agency_id=agency or None,
+    )
+    page = queue.agency_queue(session=session, user=user, filters=filters, cursor=cursor or None)
+    now = utcnow()
+    params = {
+        k: v
+        for k, v in {
+            "state": state,
+            "category": category,
+            "ward": ward,
+            "overdue": overdue,
+            "agency": agency,
+        }.items()
+        if v
+    }
+    return render(
+        request,
+        "staff/queue.html",
+        {
+            "page": page,
+            "rows": [(t, queue.is_overdue(t, now), codes.display(t.code)) for t in page.tickets],
+            "filters": params,
+            "states": queue.QUEUE_STATES,
+            "state_labels": STATE_LABELS,
+            "agency_id": queue.queue_agency(user, agency or None),
+            "sees_all": user.role in service.SEES_ALL,
+            **lookups(session, language),
+        },
+    )
+
+
+@router.get("/staff/triage")
+def triage_page(
+    request: Request, session: SessionDep, user: TriageReader, cursor: str = ""
+) -> Response:
+    from api.deps import get_language
+
+    page = queue.triage_queue(session=session, cursor=cursor or None)
+    return render(
+        request,
+        "staff/triage.html",
+        {
+            "page": page,
+            "rows": [(t, codes.display(t.code)) for t in page.tickets],
+            **lookups(session, get_language(request)),
+        },
+    )
+
+
+def available_actions(user: StaffUser, ticket: Ticket) -> list[str]:
+    if user.role == Role.official:
+        return []
+    state = TicketState(ticket.state)
+    allowed = lifecycle.allowed(state)
+    found: list[str] = []
+    if user.role in (Role.triage_agent, Role.admin) and state == TicketState.triage:
+        found.append("categorize")
+    if user.role == Role.triage_agent and ticket.agency_id != TRIAGE_AGENCY:
+        return found
+    if state == TicketState.routed:
+        found.append("acknowledge")
+    if state == TicketState.acknowledged:
+        found.append("start")
+    if state in (TicketState.routed, TicketState.acknowledged, TicketState.in_progress):
+        found.append("transfer")
+    if TicketState.waiting_for_resident in allowed and state != TicketState.waiting_for_resident:
+        found.append("request_info")
+    if TicketState.resolved in allowed and state != TicketState.routed:
+        found.append("resolve")
+    if TicketState.rejected in allowed:
+        found.append("reject")
+    found.append("note")
+    return found
+
+
+def ticket_page(
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    ticket: Ticket,
+    *,
+    error: HotlineError | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    from api.deps import get_language
+
+    language = get_language(request)
+    events = tickets_service.events(session=session, ticket=ticket, public_only=False)
+    photos = tickets_service.attachments(session=session, ticket=ticket, public_only=False)
+    duplicate_of = session.get(Ticket, ticket.duplicate_of_id) if ticket.duplicate_of_id else None
+    predicted = (
+        session.get(Category, ticket.predicted_category_id)
+        if ticket.predicted_category_id
+        else None
+    )
+    return render(
+        request,
+        "staff/ticket.html",
+        {
+            "ticket": ticket,
+            "display_code": codes.display(ticket.code),
+            "events": events,
+            "event_labels": STAFF_EVENT_LABELS,
+            "state_labels": STATE_LABELS,
+            "photos": photos,
+            "masked_phone": redact.mask_phone(ticket.reporter_phone),
+            "overdue": queue.is_overdue(ticket),
+            "actions": available_actions(user, ticket),
+            "duplicate_of": duplicate_of,
+            "predicted": predicted,
+            "other_category": OTHER_CATEGORY,
+            "area": session.get(Area, ticket.area_id) if ticket.area_id else None,
+            "error": error,
+            "values": values or {},
+            "done": request.query_params.get("done"),
+            **lookups(session, language),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/staff/tickets/{ticket_id}")
+def show_ticket(
+    request: Request, ticket_id: int, session: SessionDep, user: CurrentStaff
+) -> Response:
+    ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=False)
+    return ticket_page(request, session, user, ticket)
+
+
+async def form_payload(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != csrf.FIELD}
+
+
+@router.post("/staff/tickets/{ticket_id}/{action}")
+def act_on_ticket(
+    request: Request,
+    ticket_id: int,
+    action: str,
+    session: SessionDep,
+    user: CsrfCheckedStaff,
+    payload: Annotated[dict[str, str], Depends(form_payload)],
+) -> Response:
+    ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=True)
+    try:
+        flows.perform(session=session, user=user, ticket=ticket, action=action, payload=payload)
+    except HotlineError as error:
+        session.rollback()
+        if error.status_code in (401, 403):
+            raise
+        ticket = tickets_service.get_ticket(session=session, ticket_id=ticket_id)
+        return ticket_page(
+            request,
+            session,
+            user,
+            ticket,
+            error=error,
+            values={"action": action, **payload},
+            status_code=error.status_code,
+        )
+    session.commit()
+    if action == "categorize" and not service.can_view(user, ticket):
+        return RedirectResponse("/staff/triage?done=categorize", status_code=303)
+    return RedirectResponse(f"/staff/tickets/{ticket_id}?done={action}", status_code=303)

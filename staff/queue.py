@@ -1,0 +1,159 @@
+"""The agency queue and the triage queue: filters and keyset paging on (resolve_due_at, id).
+
+Keyset paging reads the next page from where the last one ended, so page 1,000 of a large
+queue costs what page 1 costs (OFFSET would read and drop every earlier row).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_
+from sqlmodel import Session
+
+from core.clock import as_utc, utcnow
+from core.errors import Forbidden, InvalidInput
+from routing.taxonomy import TRIAGE_AGENCY
+from staff.models import Role, StaffUser
+from tickets.models import Ticket, TicketState
+
+QUEUE_STATES = (
+    TicketState.routed,
+    TicketState.acknowledged,
+    TicketState.in_progress,
+    TicketState.waiting_for_resident,
+)
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class QueueFilters:
+    state: str | None = None
+    category_id: str | None = None
+    area_id: str | None = None
+    overdue: bool = False
+    agency_id: str | None = None  # officials and admins only
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def encode_cursor(moment: datetime | None, ticket_id: int) -> str:
+    text = f"{moment.isoformat() if moment else ''}|{ticket_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, id_text = text.split("|")
+        moment = as_utc(datetime.fromisoformat(moment_text))
+        assert moment is not None
+        return moment, int(id_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError, AssertionError) as error:
+        raise InvalidInput("The page cursor is not valid.", field="cursor") from error
+
+
+def queue_agency(user: StaffUser, requested: str | None) -> str | None:
+    """The agency whose queue this user sees (None: every agency, for officials and admins)."""
+    if user.role in (Role.official, Role.admin):
+        return requested or None
+    if user.role == Role.triage_agent:
+        return TRIAGE_AGENCY
+    if user.agency_id is None:
+        raise Forbidden("Your account belongs to no agency.")
+    return user.agency_id
+
+
+def overdue_condition(now: datetime) -> Any:
+    return or_(
+        Ticket.ack_overdue,  # type: ignore[arg-type]
+        Ticket.resolve_overdue,  # type: ignore[arg-type]
+        and_(Ticket.state == TicketState.routed, Ticket.ack_due_at < now),  # type: ignore[operator]
+        and_(
+            Ticket.state != TicketState.waiting_for_resident,
+            Ticket.resolve_due_at < now,  # type: ignore[operator]
+        ),
+    )
+
+
+def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    ack_due, resolve_due = as_utc(ticket.ack_due_at), as_utc(ticket.resolve_due_at)
+    return bool(
+        ticket.ack_overdue
+        or ticket.resolve_overdue
+        or (ticket.state == TicketState.routed and ack_due is not None and ack_due < now)
+        or (
+            ticket.state != TicketState.waiting_for_resident
+            and resolve_due is not None
+            and resolve_due < now
+        )
+    )
+
+
+def agency_queue(
+    *,
+    session: Session,
+    user: StaffUser,
+    filters: QueueFilters,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    agency_id = queue_agency(user, filters.agency_id)
+    query = select(Ticket).where(Ticket.resolve_due_at.is_not(None))  # type: ignore[union-attr]
+    if agency_id is not None:
+        query = query.where(Ticket.agency_id == agency_id)
+    if filters.state:
+        if filters.state not in QUEUE_STATES:
+            raise InvalidInput("Unknown state %(value)s.", field="state", value=filters.state)
+        query = query.where(Ticket.state == filters.state)
+    else:
+        query = query.where(Ticket.state.in_(QUEUE_STATES))  # type: ignore[attr-defined]
+    if filters.category_id:
+        query = query.where(Ticket.category_id == filters.category_id)
+    if filters.area_id:
+        query = query.where(Ticket.area_id == filters.area_id)
+    if filters.overdue:
+        query = query.where(overdue_condition(utcnow()))
+    if cursor:
+        moment, last_id = decode_cursor(cursor)
+        query = query.where(tuple_(Ticket.resolve_due_at, Ticket.id) > tuple_(moment, last_id))
+    query = query.order_by(Ticket.resolve_due_at, Ticket.id).limit(limit + 1)  # type: ignore[arg-type]
+    rows = list(session.execute(query).scalars().all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        assert last.id is not None
+        next_cursor = encode_cursor(as_utc(last.resolve_due_at), last.id)
+    return Page(tickets=rows, next_cursor=next_cursor)
+
+
+def triage_queue(
+    *, session: Session, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """Tickets waiting at the triage desk, oldest first."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = select(Ticket).where(Ticket.state == TicketState.triage)
+    if cursor:
+        moment, last_id = decode_cursor(cursor)
+        query = query.where(tuple_(Ticket.created_at, Ticket.id) > tuple_(moment, last_id))
+    query = query.order_by(Ticket.created_at, Ticket.id).limit(limit + 1)  # type: ignore[arg-type]
+    rows = list(session.execute(query).scalars().all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        assert last.id is not None
+        next_cursor = encode_cursor(as_utc(last.created_at), last.id)
+    return Page(tickets=rows, next_cursor=next_cursor)

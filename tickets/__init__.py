@@ -1,0 +1,1 @@
+"""The tracker: tickets, their lifecycle, deadlines, audit trail and publication."""

@@ -1,0 +1,46 @@
+"""Signed links for residents: a rating or answer link works for its own ticket only.
+
+The token is an itsdangerous signature (keyed with settings.secret_key) of the ticket id and
+the link's purpose; the page also checks that the token's ticket is the one in the URL.
+"""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from core.errors import Forbidden
+from core.settings import get_settings
+from tickets.models import Ticket
+
+SALT = "hotline.ticket-link"
+MAX_AGE_SECONDS = 90 * 24 * 3600
+PURPOSES = ("rate", "answer")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key.get_secret_value(), salt=SALT)
+
+
+def make_token(ticket: Ticket, purpose: str) -> str:
+    assert purpose in PURPOSES and ticket.id is not None
+    return _serializer().dumps({"t": ticket.id, "p": purpose})
+
+
+def check_token(token: str, *, ticket: Ticket, purpose: str) -> None:
+    """Raise Forbidden unless the token was made for this ticket and this purpose."""
+    try:
+        data = _serializer().loads(token, max_age=MAX_AGE_SECONDS)
+    except SignatureExpired as error:
+        raise Forbidden("This link has expired.") from error
+    except BadSignature as error:
+        raise Forbidden("This link is not valid for this report.") from error
+    if not isinstance(data, dict) or data.get("t") != ticket.id or data.get("p") != purpose:
+        raise Forbidden("This link is not valid for this report.")
+
+
+def rate_path(ticket: Ticket) -> str:
+    return f"/status/{ticket.code}/rate?t={make_token(ticket, 'rate')}"
+
+
+def answer_path(ticket: Ticket) -> str:
+    return f"/status/{ticket.code}/answer?t={make_token(ticket, 'answer')}"

@@ -1,0 +1,169 @@
+"""Ticket, its audit trail (TicketEvent), attachments and the raw inbound deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from core.db import JSONType, UTCDateTime
+
+# BIGINT on PostgreSQL (10 million tickets and more); SQLite's rowid needs INTEGER
+BigIntegerPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Channel(StrEnum):
+    web = "web"
+    sms = "sms"
+    phone = "phone"
+    open311 = "open311"
+    api = "api"
+
+
+class TicketState(StrEnum):
+    received = "received"
+    triage = "triage"
+    routed = "routed"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    waiting_for_resident = "waiting_for_resident"
+    resolved = "resolved"
+    closed = "closed"
+    rejected = "rejected"
+
+
+class ActorType(StrEnum):
+    resident = "resident"
+    staff = "staff"
+    system = "system"
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_ticket_agency_state_resolve_due", "agency_id", "state", "resolve_due_at"),
+        Index("ix_ticket_state_ack_due", "state", "ack_due_at"),
+        Index("ix_ticket_state_resolve_due", "state", "resolve_due_at"),
+        Index("ix_ticket_created_at", "created_at"),
+        Index("ix_ticket_category_created", "category_id", "created_at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigIntegerPK, primary_key=True, autoincrement=True),
+    )
+    code: str = Field(max_length=16, unique=True)
+    channel: str = Field(max_length=16)
+    language: str = Field(default="vi", max_length=8)
+    state: str = Field(default=TicketState.received, max_length=32)
+
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    address: str | None = Field(default=None, max_length=500)
+    area_id: str | None = Field(default=None, foreign_key="area.id", max_length=64, index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+
+    reporter_name: str | None = Field(default=None, max_length=200)
+    reporter_phone: str | None = Field(default=None, max_length=20, index=True)
+    reporter_email: str | None = Field(default=None, max_length=254)
+    anonymous: bool = False
+
+    category_id: str | None = Field(default=None, foreign_key="category.id", max_length=64)
+    category_set_by: str | None = Field(default=None, max_length=16)  # model | staff | resident
+    predicted_category_id: str | None = Field(default=None, max_length=64)
+    confidence: float | None = None
+    model_version: str | None = Field(default=None, max_length=100)
+    requested_category_id: str | None = Field(default=None, max_length=64)
+    urgent: bool = False
+    emergency: bool = False
+
+    agency_id: str | None = Field(default=None, foreign_key="agency.id", max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    routed_at: datetime | None = _ts()
+    ack_due_at: datetime | None = _ts()
+    acknowledged_at: datetime | None = _ts()
+    resolve_due_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+    paused_at: datetime | None = _ts()
+    paused_seconds: int = 0
+    ack_overdue: bool = False
+    resolve_overdue: bool = False
+    ack_reminded_at: datetime | None = _ts()
+    ack_escalated_at: datetime | None = _ts()
+    resolve_reminded_at: datetime | None = _ts()
+    resolve_escalated_at: datetime | None = _ts()
+
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rating: int | None = None
+    rated_at: datetime | None = _ts()
+    reopen_count: int = 0
+    transfer_count: int = 0
+    duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+
+
+class TicketEvent(SQLModel, table=True):
+    """One step of a ticket's life: who, when, what changed, from which state to which."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_id_id", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    kind: str = Field(max_length=40)
+    actor_type: str = Field(default=ActorType.system, max_length=16)
+    actor_id: int | None = None
+    actor_label: str | None = Field(default=None, max_length=200)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    public: bool = True
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(default="photo", max_length=20)  # photo | recording
+    content_type: str = Field(max_length=100)
+    size_bytes: int = 0
+    sha256: str | None = Field(default=None, max_length=64)
+    storage_path: str | None = Field(default=None, max_length=500)
+    source_url: str | None = Field(default=None, max_length=1000)
+    public: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class InboundMessage(SQLModel, table=True):
+    """A raw delivery from a channel, kept as received; (channel, external_id) is unique."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=100)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -1,0 +1,56 @@
+"""Processing a new ticket: classify, route, or send to the triage desk."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from routing import service as routing_service
+from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
+from tickets import service
+from tickets.classifier_port import Classifier
+from tickets.models import Ticket, TicketState
+
+
+def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier | None) -> str:
+    """Idempotent: a ticket that has left `received` is not touched again. Returns the outcome."""
+    ticket: Ticket = service.get_ticket(session=session, ticket_id=ticket_id, for_update=True)
+    if ticket.state != TicketState.received:
+        return "already_processed"
+    suggestion = classifier(ticket.description) if classifier is not None else None
+    if suggestion is None:
+        service.send_to_triage(session=session, ticket=ticket, reason="no_model")
+        return "triage"
+
+    ticket.predicted_category_id = suggestion.category
+    ticket.confidence = suggestion.confidence
+    ticket.model_version = suggestion.model_version
+    ticket.urgent = ticket.urgent or suggestion.urgent
+    ticket.emergency = ticket.emergency or suggestion.emergency
+    service.record_event(
+        session=session,
+        ticket=ticket,
+        kind="classified",
+        public=False,
+        data={
+            "category_id": suggestion.category,
+            "confidence": round(suggestion.confidence, 4),
+            "urgent": suggestion.urgent,
+            "model_version": suggestion.model_version,
+            "threshold": suggestion.threshold,
+        },
+    )
+    if suggestion.category == OTHER_CATEGORY or suggestion.confidence < suggestion.threshold:
+        reason = "other" if suggestion.category == OTHER_CATEGORY else "low_confidence"
+        service.send_to_triage(session=session, ticket=ticket, reason=reason)
+        return "triage"
+
+    agency_id = routing_service.pick_agency(
+        session=session, category_id=suggestion.category, area_id=ticket.area_id
+    )
+    ticket.category_id = suggestion.category
+    ticket.category_set_by = "model"
+    if agency_id == TRIAGE_AGENCY:  # e.g. the ward committee, but no ward was given
+        service.send_to_triage(session=session, ticket=ticket, reason="needs_area")
+        return "triage"
+    service.route(session=session, ticket=ticket, agency_id=agency_id, category_id=None)
+    return "routed"

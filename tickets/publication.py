@@ -1,0 +1,155 @@
+"""The public record: resolved tickets, searchable by text, category, ward and date.
+
+Only what anyone may see: no reporter, no contact; phone numbers and e-mail addresses inside
+the text are masked (tickets.redact). Paged by keyset on (resolved_at, id), newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import or_, select, tuple_
+from sqlmodel import Session
+
+from core.clock import as_utc
+from core.errors import InvalidInput
+from routing.models import Area, Category
+from tickets import codes, redact
+from tickets.models import Ticket, TicketState
+
+PUBLISHED_STATES = (TicketState.resolved, TicketState.closed)
+PAGE_SIZE = 20
+MAX_QUERY = 200
+
+
+@dataclass
+class RecordSearch:
+    text: str = ""
+    category_id: str | None = None
+    area_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class RecordEntry:
+    code: str
+    display_code: str
+    category: str | None
+    area: str | None
+    description: str
+    resolution: str
+    created_at: datetime
+    resolved_at: datetime | None
+    rating: int | None
+
+
+@dataclass
+class RecordPage:
+    entries: list[RecordEntry]
+    next_cursor: str | None
+
+
+def _cursor(moment: datetime, ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{moment.isoformat()}|{ticket_id}".encode()).decode()
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment_text, id_text = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        moment = as_utc(datetime.fromisoformat(moment_text))
+        assert moment is not None
+        return moment, int(id_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError, AssertionError) as error:
+        raise InvalidInput("The page cursor is not valid.", field="cursor") from error
+
+
+def parse_date(value: str | None, *, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput(
+            "%(value)s is not a date (YYYY-MM-DD).", field=field, value=value[:20]
+        ) from error
+
+
+def search(
+    *,
+    session: Session,
+    criteria: RecordSearch,
+    language: str,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> RecordPage:
+    text = criteria.text.strip()
+    if len(text) > MAX_QUERY:
+        raise InvalidInput(
+            "The search text is too long (at most %(max)s characters).", field="q", max=MAX_QUERY
+        )
+    query = select(Ticket).where(
+        Ticket.state.in_(PUBLISHED_STATES),  # type: ignore[attr-defined]
+        Ticket.resolved_at.is_not(None),  # type: ignore[union-attr]
+    )
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Ticket.description.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
+                Ticket.resolution.ilike(pattern, escape="\\"),  # type: ignore[union-attr]
+            )
+        )
+    if criteria.category_id:
+        query = query.where(Ticket.category_id == criteria.category_id)
+    if criteria.area_id:
+        query = query.where(Ticket.area_id == criteria.area_id)
+    if criteria.date_from:
+        start = datetime.combine(criteria.date_from, time.min, tzinfo=UTC)
+        query = query.where(Ticket.resolved_at >= start)  # type: ignore[operator]
+    if criteria.date_to:
+        end = datetime.combine(criteria.date_to, time.min, tzinfo=UTC) + timedelta(days=1)
+        query = query.where(Ticket.resolved_at < end)  # type: ignore[operator]
+    if cursor:
+        moment, last_id = _parse_cursor(cursor)
+        query = query.where(tuple_(Ticket.resolved_at, Ticket.id) < tuple_(moment, last_id))
+    query = query.order_by(
+        Ticket.resolved_at.desc(),
+        Ticket.id.desc(),  # type: ignore[union-attr]
+    ).limit(limit + 1)
+    rows = list(session.execute(query).scalars().all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        resolved_at = as_utc(last.resolved_at)
+        assert resolved_at is not None and last.id is not None
+        next_cursor = _cursor(resolved_at, last.id)
+    categories = {c.id: c for c in session.execute(select(Category)).scalars()}
+    areas = {a.id: a for a in session.execute(select(Area)).scalars()}
+
+    def name(row: Category | Area | None) -> str | None:
+        if row is None:
+            return None
+        return row.name_vi if language == "vi" else row.name_en
+
+    return RecordPage(
+        entries=[
+            RecordEntry(
+                code=t.code,
+                display_code=codes.display(t.code),
+                category=name(categories.get(t.category_id or "")),
+                area=name(areas.get(t.area_id or "")),
+                description=redact.mask_text(t.description),
+                resolution=redact.mask_text(t.resolution),
+                created_at=t.created_at,
+                resolved_at=t.resolved_at,
+                rating=t.rating,
+            )
+            for t in rows
+        ],
+        next_cursor=next_cursor,
+    )

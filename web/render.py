@@ -1,0 +1,75 @@
+"""Rendering pages: one Jinja2 environment, the page's language, and the error page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from core.i18n import LANGUAGES, Translator
+from core.i18n import format_datetime as i18n_format_datetime
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.autoescape = True
+
+
+def page_language(request: Request) -> str:
+    from api.deps import get_language
+
+    return get_language(request)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    language: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    from api.deps import get_app_settings
+
+    settings = get_app_settings(request)
+    language = language or page_language(request)
+    translator = Translator(language)
+
+    def format_dt(value: Any, format: str = "medium") -> str:
+        return i18n_format_datetime(value, language, timezone=settings.city_timezone, format=format)
+
+    def switch_language(target: str) -> str:
+        params = dict(request.query_params)
+        params["lang"] = target
+        return f"{request.url.path}?{urlencode(params)}"
+
+    values = {
+        "request": request,
+        "_": translator.gettext,
+        "ngettext": translator.ngettext,
+        "lang": language,
+        "languages": LANGUAGES,
+        "format_dt": format_dt,
+        "switch_language": switch_language,
+        "settings": settings,
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(
+        request, template, values, status_code=status_code, headers=headers
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def render_error(request: Request, *, status_code: int, message: str) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"status_code": status_code, "message": message},
+        status_code=status_code,
+    )
