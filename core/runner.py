@@ -80,8 +80,12 @@ def _send(celery_app: Any, name: str, kwargs: dict[str, Any], countdown: float =
     try:
         celery_app.send_task(name, kwargs=kwargs, retry=False, **options)
     except Exception:
-        celery_app.pool.force_close_all()
-        celery_app.send_task(name, kwargs=kwargs, retry=False, **options)
+        # A pooled connection may be left broken by a broker restart: try once on a fresh one
+        # (closing the pool instead would make every later publish refuse or wait forever).
+        with celery_app.connection_for_write() as connection:
+            celery_app.send_task(
+                name, kwargs=kwargs, retry=False, connection=connection, **options
+            )
 
 
 def republish_due() -> int:
