@@ -8,7 +8,10 @@ data carries a diacritic-free copy of each Vietnamese example, so "đèn đườ
 "den duong hu" both mean lighting.
 
 Also the urgency model (char n-grams, a balanced binary logistic regression on ``urgent``).
-Both are scikit-learn pipelines saved with joblib.
+And the language identifier (char n-grams of the diacritic-free text, logistic regression on
+``lang``): it tells the ensemble how much to trust each component for a text, since the
+transformer is better in English and the baseline in Vietnamese. All are scikit-learn pipelines
+saved with joblib.
 """
 
 from __future__ import annotations
@@ -107,6 +110,38 @@ def train_urgency(
             texts, labels = ["~", "!"], [False, True]
     pipeline.fit(list(texts), labels)
     return pipeline
+
+
+def train_language(
+    texts: Sequence[str], langs: Sequence[str], *, seed: int = 42
+) -> Pipeline | None:
+    """P(lang | text) from the folded text, so Vietnamese typed without diacritics is still
+    Vietnamese. None when the training data has a single language."""
+    if len(set(langs)) < 2:
+        return None
+    pipeline = Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(1, 4), preprocessor=fold,
+                    sublinear_tf=True, min_df=2, max_features=100_000, dtype=np.float32,
+                ),
+            ),
+            ("clf", LogisticRegression(C=10.0, max_iter=2000, random_state=seed)),
+        ]
+    )
+    if len(texts) < 50:
+        _tiny(pipeline)
+    pipeline.fit(list(texts), list(langs))
+    return pipeline
+
+
+def language_probabilities(
+    pipeline: Pipeline, texts: Sequence[str], langs: Sequence[str]
+) -> np.ndarray:
+    """P(lang | text), columns in the order of ``langs``."""
+    return probabilities(pipeline, texts, langs)
 
 
 def probabilities(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:

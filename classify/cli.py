@@ -78,10 +78,14 @@ def _summary(result: Any) -> str:
                 f"  dev {key:11} accuracy {figures['accuracy']:.3f}  macro-F1 "
                 f"{figures['macro_f1']:.3f}  ({langs})"
             )
+    serving = meta["serving"]
+    weights = serving.get("transformer_weight_by_language") or {
+        "all": serving["transformer_weight"]
+    }
+    shares = ", ".join(f"{lang} {w}" for lang, w in weights.items())
     parts.append(
-        f"  serving {meta['serving']['mode']} (transformer weight "
-        f"{meta['serving']['transformer_weight']}), threshold {meta['threshold']:.3f}, "
-        f"trained in {meta['training_seconds']:.0f} s"
+        f"  serving {serving['mode']} (transformer weight {shares}), "
+        f"threshold {meta['threshold']:.3f}, trained in {meta['training_seconds']:.0f} s"
     )
     return "\n".join(parts)
 

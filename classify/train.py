@@ -38,7 +38,9 @@ THRESHOLD_RULE = (
 URGENT_RULE = "P(urgent) threshold maximising F2 (recall-weighted) on dev"
 ENSEMBLE_RULE = (
     "served probabilities = w * transformer + (1 - w) * baseline; w in 0, 0.1, ..., 1 "
-    "maximising dev accuracy, then macro-F1 (w=1: transformer, w=0: baseline)"
+    "maximising dev accuracy, then macro-F1 (w=1: transformer, w=0: baseline), chosen per "
+    "language on that language's dev examples; for a text, w = sum of P(lang | text) * w_lang "
+    "(P from the language identifier)"
 )
 
 
@@ -197,6 +199,11 @@ def train(
             seed=config.seed,
         )
         baseline.save(urgency, work / modeling.URGENCY_FILE)
+        language = baseline.train_language(
+            [e.text for e in augmented], [e.lang for e in augmented], seed=config.seed
+        )
+        if language is not None:
+            baseline.save(language, work / modeling.LANGUAGE_FILE)
         timings["baseline_seconds"] = round(time.perf_counter() - tick, 1)
         timings["baseline_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
 
@@ -220,11 +227,29 @@ def train(
         )
         p_baseline = baseline.probabilities(base_model, dev_texts, labels)
         weight, weights_table = choose_weight(p_transformer, p_baseline, y)
+        dev_langs = np.array([e.lang for e in dev])
+        by_language: dict[str, float] = {}
+        tables_by_language: dict[str, list[dict[str, float]]] = {}
+        for lang in corpus.LANGS:
+            subset = dev_langs == lang
+            if subset.any():
+                by_language[lang], tables_by_language[lang] = choose_weight(
+                    p_transformer[subset], p_baseline[subset], y[subset]
+                )
+            else:  # no dev example in this language: the overall choice
+                by_language[lang] = weight
         mix = max(  # the best true mixture, reported even when one model alone is served
             (row for row in weights_table if 0.0 < row["weight"] < 1.0),
             key=lambda row: (row["accuracy"], row["macro_f1"]),
         )["weight"]
-        served = modeling.combine(p_transformer, p_baseline, weight)
+        if language is not None:
+            p_language = baseline.language_probabilities(language, dev_texts, corpus.LANGS)
+            served = modeling.combine_by_language(
+                p_transformer, p_baseline, p_language, [by_language[k] for k in corpus.LANGS]
+            )
+        else:
+            by_language = {lang: weight for lang in corpus.LANGS}
+            served = modeling.combine(p_transformer, p_baseline, weight)
         confidence = served.max(axis=1) if len(dev) else np.zeros(0)
         threshold = modeling.precision_threshold(
             confidence, served.argmax(axis=1) == y, config.precision_target
@@ -271,14 +296,16 @@ def train(
                 "ensemble_weight": mix,
                 "served": figures(served),
                 "ensemble_weights": weights_table,
+                "ensemble_weights_by_language": tables_by_language,
                 "urgency_recall": _ratio((urgent_predicted & urgent_truth).sum(),
                                          urgent_truth.sum()),
                 "urgency_precision": _ratio((urgent_predicted & urgent_truth).sum(),
                                             urgent_predicted.sum()),
             },
             "serving": {
-                "mode": modeling.mode_for(weight),
+                "mode": modeling.mode_for_weights(by_language.values()),
                 "transformer_weight": weight,
+                "transformer_weight_by_language": by_language if language is not None else None,
                 "rule": ENSEMBLE_RULE,
                 "selected_on": "dev (the dev figures of the served model are optimistic)",
             },
@@ -287,7 +314,8 @@ def train(
             "threshold_dev": threshold,
             "urgent_threshold": urgent_cut,
             "urgent_rule": URGENT_RULE,
-            "files": [modeling.TRANSFORMER_DIR, modeling.BASELINE_FILE, modeling.URGENCY_FILE],
+            "files": [modeling.TRANSFORMER_DIR, modeling.BASELINE_FILE, modeling.URGENCY_FILE]
+            + ([modeling.LANGUAGE_FILE] if language is not None else []),
             "timings": timings,
             "versions": {"torch": torch.__version__, "transformers": _version("transformers"),
                          "scikit-learn": _version("scikit-learn")},

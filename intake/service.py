@@ -54,7 +54,15 @@ def validate(
         validation.parse_float(form.latitude, field="latitude"),
         validation.parse_float(form.longitude, field="longitude"),
     )
-    if require_place and area_id is None and address is None and latitude is None:
+    # An emergency in progress is filed (and answered with 113/114/115) even without a place:
+    # a resident in danger must not be sent back to the form.
+    if (
+        require_place
+        and area_id is None
+        and address is None
+        and latitude is None
+        and emergency.detect(text) is None
+    ):
         raise InvalidInput(
             "Tell us where: choose a ward, type an address or give coordinates.", field="area_id"
         )

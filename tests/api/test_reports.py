@@ -170,3 +170,23 @@ def test_a_client_filing_too_fast_is_slowed_down_and_nothing_is_written(session:
     assert answers == [201, 201, 429]
     assert refused.status_code == 429 and "wait a minute" in refused.json()["error"]["message"]
     assert count(session, Ticket) == before
+
+
+def test_an_emergency_without_a_place_is_still_filed_and_answered_with_the_numbers(
+    client, session: Session
+) -> None:
+    response = client.post("/api/v1/reports", json={
+        "description": "Fire! The house next door is burning right now, people are trapped inside",
+        "language": "en"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["emergency"] is True
+    assert all(number in body["emergency_advice"] for number in ("113", "114", "115"))
+    assert session.execute(select(Ticket).where(Ticket.code == body["code"])).scalar_one()
+
+
+def test_a_report_without_any_place_is_refused(client, session: Session) -> None:
+    before = count(session, Ticket)
+    response = client.post("/api/v1/reports", json={"description": GOOD["description"]})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "area_id"
+    assert count(session, Ticket) == before

@@ -76,6 +76,38 @@ def test_components_are_probabilities(tiny_predictor: Predictor) -> None:
         assert (matrix >= 0).all() and abs(matrix.sum(axis=1) - 1).max() < 1e-4
 
 
+def test_each_language_gets_its_own_ensemble_weight(tiny_model: Path) -> None:
+    meta = json.loads((tiny_model / "meta.json").read_text("utf-8"))
+    weights = meta["serving"]["transformer_weight_by_language"]
+    assert set(weights) == {"vi", "en"} and all(0.0 <= w <= 1.0 for w in weights.values())
+    assert (tiny_model / "language.joblib").is_file()
+
+
+def test_the_language_identifier_knows_vietnamese_without_diacritics(
+    tiny_predictor: Predictor,
+) -> None:
+    from classify import baseline
+    from classify.corpus import LANGS
+
+    assert tiny_predictor._language is not None
+    rows = baseline.language_probabilities(tiny_predictor._language, TEXTS[:3], LANGS)
+    best = [LANGS[i] for i in rows.argmax(axis=1)]
+    assert best == ["vi", "vi", "en"]
+
+
+def test_the_served_mix_follows_the_language_of_each_text() -> None:
+    import numpy as np
+
+    from classify import modeling
+
+    transformer = np.array([[0.9, 0.1], [0.9, 0.1]])
+    baseline_p = np.array([[0.2, 0.8], [0.2, 0.8]])
+    language = np.array([[0.0, 1.0], [1.0, 0.0]])  # columns: vi, en
+    served = modeling.combine_by_language(transformer, baseline_p, language, [0.0, 1.0])
+    assert served.argmax(axis=1).tolist() == [0, 1]  # English: transformer; Vietnamese: baseline
+    assert np.allclose(served[0], transformer[0]) and np.allclose(served[1], baseline_p[1])
+
+
 def _rename_version(path: Path, name: str) -> Path:
     target = path.parent / name
     path.rename(target)
