@@ -110,7 +110,7 @@ def train_command(
     batch_size: Annotated[int | None, typer.Option(help="Batch size")] = None,
     precision_target: Annotated[
         float | None,
-        typer.Option(help="Dev precision the confidence threshold must reach (default 0.9)"),
+        typer.Option(help="Dev precision the confidence threshold must reach (default 0.95)"),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars")] = True,
     corpus: Annotated[

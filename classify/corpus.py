@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
 EMERGENCY_FILE = DATA_DIR / "emergency.jsonl"
+# complaints written apart from the corpus and never trained on: an honest second test set
+HOLDOUT_FILE = DATA_DIR / "holdout.jsonl"
 LANGS = ("vi", "en")
 DEV_PERCENT = 20
 _SPACES = re.compile(r"\s+")

@@ -64,7 +64,8 @@ class TrainConfig:
     threads: int = 2
     baseline_c: float = baseline.DEFAULT_C
     baseline_word_ngrams: bool = True  # False: the plain char_wb 2-5 baseline
-    precision_target: float = 0.9
+    # 0.95 on the current corpus: about 82% of reports routed at once, 18% to the triage desk
+    precision_target: float = 0.95
     progress: bool = True
 
 

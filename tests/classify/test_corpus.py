@@ -55,6 +55,14 @@ def test_shipped_corpus_is_valid() -> None:
     assert {e.lang for e in examples} <= {"vi", "en"}
 
 
+def test_the_holdout_set_is_valid_balanced_and_never_in_the_corpus() -> None:
+    holdout = corpus.read_labelled_file(corpus.HOLDOUT_FILE)
+    assert {e.category for e in holdout} == set(corpus.category_ids())
+    assert {e.lang for e in holdout} == {"vi", "en"}
+    trained_on = {corpus.fold(e.text) for e in corpus.load_corpus()}
+    assert not [e.text for e in holdout if corpus.fold(e.text) in trained_on]
+
+
 def _keys(examples: list[Example]) -> set[str]:
     return {e.key() for e in examples}
 
