@@ -1,5 +1,6 @@
 """Benchmark of the latest classifier version: training time (from its meta.json), load time,
-prediction latency (one text, a batch of 32), throughput, model size.
+prediction latency (one text, a batch of 32), throughput, model size, and beside them the raw
+forward pass of the same transformer on the same texts (tokenized beforehand): the limit.
 
     .venv/bin/python bench/classify.py [--models-root DIR] [--runs N] [--threads N] [--json]
 """
@@ -43,10 +44,40 @@ def _timed(function: Any, runs: int) -> list[float]:
     return times
 
 
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _raw_forward(
+    predictor: Any, single: list[str], batch: list[str], runs: int
+) -> tuple[list[float], list[float]]:
+    """The transformer's forward pass alone on pre-tokenized input: what serving cannot beat."""
+    import torch
+
+    from classify import modeling
+
+    model, tokenizer = predictor._load_transformer()
+    info = predictor.meta.get("transformer") or {}
+    max_length = int(info.get("max_length", 64))
+
+    def encoded(texts: list[str]) -> Any:
+        forms = modeling.model_input(texts, info.get("input_form", "normalized"))
+        return tokenizer(forms, truncation=True, max_length=max_length, padding=True,
+                         return_tensors="pt")
+
+    one, many = encoded(single), encoded(batch)
+    with torch.inference_mode():
+        model(**one)
+        single_times = _timed(lambda: model(**one), runs)
+        batch_times = _timed(lambda: model(**many), max(3, runs // 4))
+    return single_times, batch_times
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-root", type=Path, default=None)
-    parser.add_argument("--runs", type=int, default=20, help="timed runs per measurement")
+    parser.add_argument("--runs", type=int, default=100, help="timed runs per measurement")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
@@ -71,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     single = _timed(lambda: predictor.predict([SAMPLES[0]]), args.runs)
     batch = [SAMPLES[i % len(SAMPLES)] + f" ({i})" for i in range(32)]
     batched = _timed(lambda: predictor.predict(batch), max(3, args.runs // 4))
+    raw_single, raw_batched = _raw_forward(predictor, [SAMPLES[0]], batch, args.runs)
     meta = predictor.meta
     sizes = {
         "total": _size(path),
@@ -84,9 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         "train_examples": meta.get("counts", {}).get("train"),
         "load_seconds": round(load_seconds, 3),
         "single_ms_median": round(1000 * statistics.median(single), 1),
-        "single_ms_p90": round(1000 * sorted(single)[int(0.9 * (len(single) - 1))], 1),
+        "single_ms_p90": round(1000 * _quantile(single, 0.90), 1),
+        "single_ms_p99": round(1000 * _quantile(single, 0.99), 1),
         "batch32_ms_median": round(1000 * statistics.median(batched), 1),
         "throughput_per_second": round(32 / statistics.median(batched), 1),
+        "raw_forward_single_ms_median": round(1000 * statistics.median(raw_single), 1),
+        "raw_forward_single_ms_p99": round(1000 * _quantile(raw_single, 0.99), 1),
+        "raw_forward_throughput_per_second": round(32 / statistics.median(raw_batched), 1),
         "size_bytes": sizes,
     }
     if args.json:
@@ -97,10 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training         {figures['training_seconds']} s on {figures['train_examples']} "
           f"examples  {figures['training_timings']}")
     print(f"load             {figures['load_seconds']:.2f} s")
-    print(f"predict 1 text   {figures['single_ms_median']} ms median, "
-          f"{figures['single_ms_p90']} ms p90")
+    print(f"predict 1 text   {figures['single_ms_median']} ms p50, "
+          f"{figures['single_ms_p90']} ms p90, {figures['single_ms_p99']} ms p99  "
+          f"(raw forward pass: {figures['raw_forward_single_ms_median']} ms p50, "
+          f"{figures['raw_forward_single_ms_p99']} ms p99)")
     print(f"predict 32 texts {figures['batch32_ms_median']} ms median "
-          f"({figures['throughput_per_second']} texts/s)")
+          f"({figures['throughput_per_second']} texts/s; raw forward pass: "
+          f"{figures['raw_forward_throughput_per_second']} texts/s)")
     print(f"size             {sizes['total'] / mb:.1f} MB  (" + ", ".join(
         f"{name} {size / mb:.1f} MB" for name, size in sizes.items() if name != "total") + ")")
     return 0
