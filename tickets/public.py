@@ -88,8 +88,9 @@ def _name(row: Any, language: str) -> str | None:
     return row.name_vi if language == "vi" else row.name_en
 
 
-def _rows(session: Session, ticket: Ticket, model: type, just_filed: bool) -> list[Any]:
-    filed = tickets_service.just_filed(session=session, ticket=ticket) if just_filed else None
+def _rows(
+    session: Session, ticket: Ticket, model: type, filed: dict[str, list[Any]] | None
+) -> list[Any]:
     if filed is not None:  # written in this request: no need to read it back
         rows = filed["events"] if model is TicketEvent else filed["attachments"]
         return [row for row in rows if row.public]
@@ -105,6 +106,7 @@ def public_ticket(
     category = session.get(Category, ticket.category_id) if ticket.category_id else None
     agency = session.get(Agency, ticket.agency_id) if ticket.agency_id else None
     area = session.get(Area, ticket.area_id) if ticket.area_id else None
+    filed = tickets_service.just_filed(session=session, ticket=ticket) if just_filed else None
     timeline = [
         PublicEvent(
             at=event.created_at,
@@ -113,11 +115,11 @@ def public_ticket(
             state=event.to_state,
             message=redact.mask_text(event.message) or None,
         )
-        for event in _rows(session, ticket, TicketEvent, just_filed)
+        for event in _rows(session, ticket, TicketEvent, filed)
     ]
     photos = [
         a.id
-        for a in _rows(session, ticket, Attachment, just_filed)
+        for a in _rows(session, ticket, Attachment, filed)
         if a.id is not None and a.storage_path
     ]
     return PublicTicket(
