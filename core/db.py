@@ -60,7 +60,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock up front (waiting up to busy_timeout for it). A deferred
+    # transaction that read first and writes later fails at once with "database is locked"
+    # when another connection wrote in between (the web requests and the embedded worker do).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
