@@ -39,11 +39,12 @@ chromium:
 
 test: install chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy core tickets intake routing api web notify classify
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify
+	$(BIN)/mypy core tickets intake routing api web notify classify
 
 bench: install
 	$(BIN)/python bench/intake.py

@@ -101,6 +101,7 @@ def fine_tune(
     started = time.perf_counter()
     cached: list[Any] = []
     if frozen:
+        assert layers is not None  # frozen > 0 only when the encoder's layers were found
         # hidden states after the frozen layers, computed once (no dropout, no gradients)
         for parameter in base_model.embeddings.parameters():
             parameter.requires_grad_(False)

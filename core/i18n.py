@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -61,7 +61,7 @@ def catalog(language: str) -> dict[str, Any]:
                     if not message.id or not message.string or message.fuzzy:
                         continue
                     key = message.id[0] if isinstance(message.id, tuple) else message.id
-                    messages[key] = message.string
+                    messages[cast(str, key)] = message.string
     return messages
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, Index, Text, event, or_, select, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from core.clock import utcnow
 from core.db import JSONType, UTCDateTime
@@ -102,7 +102,7 @@ def clear_published(*, engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+            .where(col(OutboxMessage.id).in_(ids))
             .values(published_at=None)
         )
 
@@ -111,7 +111,7 @@ def mark_published(*, engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+            .where(col(OutboxMessage.id).in_(ids))
             .values(published_at=utcnow())
         )
 
@@ -120,7 +120,7 @@ def mark_completed(*, engine: Engine, outbox_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
+            .where(col(OutboxMessage.id) == outbox_id)
             .values(completed_at=utcnow(), last_error=None)
         )
 
@@ -130,7 +130,7 @@ def mark_failed_attempt(*, engine: Engine, outbox_id: int, error: str, retry_in:
     now = utcnow()
     with engine.begin() as conn:
         attempts = conn.execute(
-            select(OutboxMessage.attempts).where(OutboxMessage.id == outbox_id)
+            select(col(OutboxMessage.attempts)).where(col(OutboxMessage.id) == outbox_id)
         ).scalar_one_or_none()
         if attempts is None:
             return
@@ -142,7 +142,9 @@ def mark_failed_attempt(*, engine: Engine, outbox_id: int, error: str, retry_in:
         }
         if attempts + 1 >= MAX_ATTEMPTS:
             values["failed_at"] = now
-        conn.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
+        conn.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values)
+        )
 
 
 def due_for_publishing(
@@ -153,17 +155,17 @@ def due_for_publishing(
     query = (
         select(OutboxMessage)
         .where(
-            OutboxMessage.completed_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.failed_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.available_at <= now,
+            col(OutboxMessage.completed_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
+            col(OutboxMessage.available_at) <= now,
             or_(
-                (OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                & (OutboxMessage.created_at <= now - timedelta(seconds=grace_seconds)),
-                OutboxMessage.published_at  # type: ignore[operator]
+                (col(OutboxMessage.published_at).is_(None))
+                & (col(OutboxMessage.created_at) <= now - timedelta(seconds=grace_seconds)),
+                col(OutboxMessage.published_at)
                 <= now - timedelta(seconds=republish_after_seconds),
             ),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
     return list(session.execute(query).scalars().all())
@@ -174,11 +176,11 @@ def claim_runnable(*, session: Session, limit: int = 20) -> list[OutboxMessage]:
     query = (
         select(OutboxMessage)
         .where(
-            OutboxMessage.completed_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.failed_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.available_at <= utcnow(),
+            col(OutboxMessage.completed_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
+            col(OutboxMessage.available_at) <= utcnow(),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":

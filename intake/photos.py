@@ -47,6 +47,7 @@ def check_photo(data: bytes, *, max_bytes: int, field: str = "photo") -> Checked
             if probe.width * probe.height > MAX_PIXELS:
                 raise InvalidInput("The photo has too many pixels.", field=field)
             probe.verify()
+        image: Image.Image
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             image = image.convert("RGB")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core import outbox
 from core.clock import utcnow
@@ -83,7 +83,7 @@ def message_resident(
     key = dedupe_key or kind
     existing = session.execute(
         select(OutboundMessage).where(
-            OutboundMessage.ticket_id == ticket.id, OutboundMessage.dedupe_key == key
+            col(OutboundMessage.ticket_id) == ticket.id, col(OutboundMessage.dedupe_key) == key
         )
     ).scalar_one_or_none()
     if existing is not None:
@@ -113,7 +113,7 @@ def message_resident(
     except IntegrityError:  # a concurrent request queued it first
         return session.execute(
             select(OutboundMessage).where(
-                OutboundMessage.ticket_id == ticket.id, OutboundMessage.dedupe_key == key
+                col(OutboundMessage.ticket_id) == ticket.id, col(OutboundMessage.dedupe_key) == key
             )
         ).scalar_one()
     outbox.enqueue(session=session, task=SEND_TASK, args={"message_id": message.id})
@@ -136,14 +136,17 @@ def deliver(*, session: Session, message_id: int, settings: Settings | None = No
         session.add(message)
         return message.status
     # claim: a concurrent worker running the same task finds the row no longer pending
-    claimed = session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id == message_id,
-            OutboundMessage.status == MessageStatus.pending,
-            OutboundMessage.attempts == message.attempts,
-        )
-        .values(status=MessageStatus.sending, attempts=message.attempts + 1)
+    claimed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(OutboundMessage)
+            .where(
+                col(OutboundMessage.id) == message_id,
+                col(OutboundMessage.status) == MessageStatus.pending,
+                col(OutboundMessage.attempts) == message.attempts,
+            )
+            .values(status=MessageStatus.sending, attempts=message.attempts + 1)
+        ),
     ).rowcount
     if not claimed:
         return "claimed_elsewhere"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from routing.models import Agency, Area, Category, RoutingRule
 from routing.taxonomy import TRIAGE_AGENCY, WARD_AGENCY, load_taxonomy
@@ -53,8 +53,8 @@ def pick_agency(*, session: Session, category_id: str, area_id: str | None) -> s
     The ward People's Committee needs a ward: without one the ticket goes to the triage desk.
     """
     rules = session.execute(
-        select(RoutingRule.area_id, RoutingRule.agency_id).where(
-            RoutingRule.category_id == category_id
+        select(col(RoutingRule.area_id), col(RoutingRule.agency_id)).where(
+            col(RoutingRule.category_id) == category_id
         )
     ).all()
     by_area = {area: agency for area, agency in rules}
@@ -72,13 +72,13 @@ def pick_agency(*, session: Session, category_id: str, area_id: str | None) -> s
 
 def list_areas(*, session: Session) -> list[Area]:
     return list(
-        session.execute(select(Area).where(Area.active).order_by(Area.name_vi)).scalars().all()
+        session.execute(select(Area).where(col(Area.active)).order_by(Area.name_vi)).scalars().all()
     )
 
 
 def list_categories(*, session: Session) -> list[Category]:
     return list(
-        session.execute(select(Category).where(Category.active).order_by(Category.id))
+        session.execute(select(Category).where(col(Category.active)).order_by(Category.id))
         .scalars()
         .all()
     )

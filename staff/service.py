@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, Unauthorized
@@ -69,7 +69,7 @@ def create_user(
         agency_id = agency_id or TRIAGE_AGENCY
     else:
         agency_id = None
-    if session.execute(select(StaffUser.id).where(StaffUser.email == email)).first():
+    if session.execute(select(col(StaffUser.id)).where(col(StaffUser.email) == email)).first():
         raise Conflict("A staff account with this e-mail already exists.", field="email")
     user = StaffUser(
         email=email,
@@ -86,7 +86,7 @@ def create_user(
 
 def authenticate(*, session: Session, email: str, password: str) -> StaffUser:
     user = session.execute(
-        select(StaffUser).where(StaffUser.email == email.strip().lower())
+        select(StaffUser).where(col(StaffUser.email) == email.strip().lower())
     ).scalar_one_or_none()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -147,12 +147,14 @@ def user_for_token(*, session: Session, token: str, kind: str) -> StaffUser | No
 
 
 def end_session(*, session: Session, token: str) -> None:
-    session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+    session.execute(delete(StaffSession).where(col(StaffSession.token_hash) == _digest(token)))
     session.flush()
 
 
 def purge_expired_sessions(*, session: Session) -> int:
-    result = session.execute(delete(StaffSession).where(StaffSession.expires_at <= utcnow()))
+    result = session.execute(
+        delete(StaffSession).where(col(StaffSession.expires_at) <= utcnow())
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.db import session_scope
 from tickets.models import Ticket
@@ -15,12 +15,12 @@ STAFF_SOURCES = ("staff", "triage")
 
 def staff_labels(*, session: Session, limit: int = 200_000) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(Ticket.description, Ticket.language, Ticket.category_id)
+        select(col(Ticket.description), col(Ticket.language), col(Ticket.category_id))
         .where(
-            Ticket.category_set_by.in_(STAFF_SOURCES),  # type: ignore[union-attr]
-            Ticket.category_id.is_not(None),
-        )  # type: ignore[union-attr]
-        .order_by(Ticket.id.desc())  # type: ignore[union-attr]
+            col(Ticket.category_set_by).in_(STAFF_SOURCES),
+            col(Ticket.category_id).is_not(None),
+        )
+        .order_by(col(Ticket.id).desc())
         .limit(limit)
     ).all()
     return [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import or_, select, tuple_
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import as_utc
 from core.errors import InvalidInput
@@ -92,33 +92,33 @@ def search(
             "The search text is too long (at most %(max)s characters).", field="q", max=MAX_QUERY
         )
     query = select(Ticket).where(
-        Ticket.state.in_(PUBLISHED_STATES),  # type: ignore[attr-defined]
-        Ticket.resolved_at.is_not(None),  # type: ignore[union-attr]
+        col(Ticket.state).in_(PUBLISHED_STATES),
+        col(Ticket.resolved_at).is_not(None),
     )
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(
-                Ticket.description.ilike(pattern, escape="\\"),  # type: ignore[attr-defined]
-                Ticket.resolution.ilike(pattern, escape="\\"),  # type: ignore[union-attr]
+                col(Ticket.description).ilike(pattern, escape="\\"),
+                col(Ticket.resolution).ilike(pattern, escape="\\"),
             )
         )
     if criteria.category_id:
-        query = query.where(Ticket.category_id == criteria.category_id)
+        query = query.where(col(Ticket.category_id) == criteria.category_id)
     if criteria.area_id:
-        query = query.where(Ticket.area_id == criteria.area_id)
+        query = query.where(col(Ticket.area_id) == criteria.area_id)
     if criteria.date_from:
         start = datetime.combine(criteria.date_from, time.min, tzinfo=UTC)
-        query = query.where(Ticket.resolved_at >= start)  # type: ignore[operator]
+        query = query.where(col(Ticket.resolved_at) >= start)
     if criteria.date_to:
         end = datetime.combine(criteria.date_to, time.min, tzinfo=UTC) + timedelta(days=1)
-        query = query.where(Ticket.resolved_at < end)  # type: ignore[operator]
+        query = query.where(col(Ticket.resolved_at) < end)
     if cursor:
         moment, last_id = _parse_cursor(cursor)
         query = query.where(tuple_(Ticket.resolved_at, Ticket.id) < tuple_(moment, last_id))
     query = query.order_by(
-        Ticket.resolved_at.desc(),
-        Ticket.id.desc(),  # type: ignore[union-attr]
+        col(Ticket.resolved_at).desc(),
+        col(Ticket.id).desc(),
     ).limit(limit + 1)
     rows = list(session.execute(query).scalars().all())
     next_cursor = None

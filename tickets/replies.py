@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tickets import service
 from tickets.models import Ticket, TicketEvent, TicketState
@@ -40,8 +40,11 @@ def latest_waiting_ticket(*, session: Session, phone: str) -> Ticket | None:
     """The newest ticket of this phone number that waits for the resident's answer."""
     return session.execute(
         select(Ticket)
-        .where(Ticket.reporter_phone == phone, Ticket.state == TicketState.waiting_for_resident)
-        .order_by(Ticket.id.desc())  # type: ignore[union-attr]
+        .where(
+            col(Ticket.reporter_phone) == phone,
+            col(Ticket.state) == TicketState.waiting_for_resident,
+        )
+        .order_by(col(Ticket.id).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -50,8 +53,8 @@ def events_of_kind(*, session: Session, ticket: Ticket, kind: str) -> list[Ticke
     return list(
         session.execute(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
-            .order_by(TicketEvent.id)
+            .where(col(TicketEvent.ticket_id) == ticket.id, col(TicketEvent.kind) == kind)
+            .order_by(col(TicketEvent.id))
         )
         .scalars()
         .all()

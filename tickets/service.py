@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core import outbox
 from core.clock import as_utc, utcnow
@@ -200,8 +200,8 @@ def add_attachment(*, session: Session, ticket: Ticket, attachment: NewAttachmen
 
 def find_inbound_ticket(*, session: Session, channel: str, external_id: str) -> Ticket | None:
     ticket_id = session.execute(
-        select(InboundMessage.ticket_id).where(
-            InboundMessage.channel == channel, InboundMessage.external_id == external_id
+        select(col(InboundMessage.ticket_id)).where(
+            col(InboundMessage.channel) == channel, col(InboundMessage.external_id) == external_id
         )
     ).scalar_one_or_none()
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
@@ -210,14 +210,16 @@ def find_inbound_ticket(*, session: Session, channel: str, external_id: str) -> 
 def get_by_code(*, session: Session, code: str) -> Ticket:
     """Find a ticket by what a resident typed; a mistyped code is a 422, an unknown one a 404."""
     normalized = codes.normalize(code)
-    ticket = session.execute(select(Ticket).where(Ticket.code == normalized)).scalar_one_or_none()
+    ticket = session.execute(
+        select(Ticket).where(col(Ticket.code) == normalized)
+    ).scalar_one_or_none()
     if ticket is None:
         raise NotFound("No report has this tracking code.", field="code")
     return ticket
 
 
 def get_ticket(*, session: Session, ticket_id: int, for_update: bool = False) -> Ticket:
-    query = select(Ticket).where(Ticket.id == ticket_id)
+    query = select(Ticket).where(col(Ticket.id) == ticket_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     ticket = session.execute(query).scalar_one_or_none()
@@ -227,17 +229,17 @@ def get_ticket(*, session: Session, ticket_id: int, for_update: bool = False) ->
 
 
 def events(*, session: Session, ticket: Ticket, public_only: bool) -> list[TicketEvent]:
-    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    query = select(TicketEvent).where(col(TicketEvent.ticket_id) == ticket.id)
     if public_only:
-        query = query.where(TicketEvent.public)
-    return list(session.execute(query.order_by(TicketEvent.id)).scalars().all())
+        query = query.where(col(TicketEvent.public))
+    return list(session.execute(query.order_by(col(TicketEvent.id))).scalars().all())
 
 
 def attachments(*, session: Session, ticket: Ticket, public_only: bool) -> list[Attachment]:
-    query = select(Attachment).where(Attachment.ticket_id == ticket.id)
+    query = select(Attachment).where(col(Attachment.ticket_id) == ticket.id)
     if public_only:
-        query = query.where(Attachment.public)
-    return list(session.execute(query.order_by(Attachment.id)).scalars().all())
+        query = query.where(col(Attachment.public))
+    return list(session.execute(query.order_by(col(Attachment.id))).scalars().all())
 
 
 def change_state(

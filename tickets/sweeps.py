@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import as_utc, utcnow
 from core.settings import get_settings
@@ -109,10 +109,10 @@ def reminder_horizons(session: Session, now: datetime) -> dict[str, dict[str | N
     resolve: dict[str | None, timedelta] = {}
     rows = session.execute(
         select(
-            Category.id,
-            Category.acknowledge_hours,
-            Category.resolve_working_days,
-            Category.urgent_resolve_hours,
+            col(Category.id),
+            col(Category.acknowledge_hours),
+            col(Category.resolve_working_days),
+            col(Category.urgent_resolve_hours),
         )
     ).all()
     for category_id, ack_hours, days, urgent_hours in rows:
@@ -156,15 +156,18 @@ def _claim(
     statement = (
         update(Ticket)
         .where(
-            Ticket.id.in_(ids),  # type: ignore[union-attr]
+            col(Ticket.id).in_(ids),
             marker.is_(None),
-            Ticket.state.in_(clock.states),  # type: ignore[attr-defined]
+            col(Ticket.state).in_(clock.states),
         )
         .values(values)
-        .returning(Ticket.id, Ticket.code, Ticket.agency_id, clock.due)
+        .returning(col(Ticket.id), col(Ticket.code), col(Ticket.agency_id), clock.due)
         .execution_options(synchronize_session=False)
     )
-    return [(row[0], row[1], row[2], as_utc(row[3])) for row in session.execute(statement).all()]
+    return cast(
+        "list[tuple[int, str, str | None, datetime]]",
+        [(row[0], row[1], row[2], as_utc(row[3])) for row in session.execute(statement).all()],
+    )
 
 
 def _record(
@@ -211,7 +214,7 @@ def _escalate(
     while True:
         ids = list(
             session.execute(
-                select(Ticket.id)
+                select(col(Ticket.id))
                 .where(text(clock.open_sql), clock.due <= now)
                 .order_by(clock.due)
                 .limit(batch)
@@ -256,12 +259,14 @@ def _remind_category(
     done = 0
     after: tuple[datetime, int] | None = None
     same_category = (
-        Ticket.category_id.is_(None)  # type: ignore[union-attr]
+        col(Ticket.category_id).is_(None)
         if category_id is None
-        else Ticket.category_id == category_id
+        else col(Ticket.category_id) == category_id
     )
     while True:
-        query = select(Ticket.id, clock.due, Ticket.routed_at, Ticket.paused_seconds).where(
+        query = select(
+            col(Ticket.id), clock.due, col(Ticket.routed_at), col(Ticket.paused_seconds)
+        ).where(
             text(clock.unreminded_sql),
             same_category,
             clock.due > now,
@@ -269,9 +274,9 @@ def _remind_category(
         )
         if after is not None:
             query = query.where(
-                (clock.due > after[0]) | ((clock.due == after[0]) & (Ticket.id > after[1]))
+                (clock.due > after[0]) | ((clock.due == after[0]) & (col(Ticket.id) > after[1]))
             )
-        rows = session.execute(query.order_by(clock.due, Ticket.id).limit(batch)).all()
+        rows = session.execute(query.order_by(clock.due, col(Ticket.id)).limit(batch)).all()
         if not rows:
             return done
         due_ids = [
@@ -326,9 +331,9 @@ def close_resolved(*, session: Session, now: datetime, batch: int = BATCH) -> in
     while True:
         ids = list(
             session.execute(
-                select(Ticket.id)
-                .where(text(_RESOLVED_SQL), Ticket.resolved_at <= cutoff)  # type: ignore[operator]
-                .order_by(Ticket.resolved_at)
+                select(col(Ticket.id))
+                .where(text(_RESOLVED_SQL), col(Ticket.resolved_at) <= cutoff)
+                .order_by(col(Ticket.resolved_at))
                 .limit(batch)
             ).scalars()
         )
@@ -338,11 +343,11 @@ def close_resolved(*, session: Session, now: datetime, batch: int = BATCH) -> in
             session.execute(
                 update(Ticket)
                 .where(
-                    Ticket.id.in_(ids),  # type: ignore[union-attr]
-                    Ticket.state == TicketState.resolved,
+                    col(Ticket.id).in_(ids),
+                    col(Ticket.state) == TicketState.resolved,
                 )
                 .values(state=TicketState.closed, closed_at=now, updated_at=now)
-                .returning(Ticket.id)
+                .returning(col(Ticket.id))
                 .execution_options(synchronize_session=False)
             ).scalars()
         )
