@@ -137,13 +137,6 @@ def train_language(
     return pipeline
 
 
-def language_probabilities(
-    pipeline: Pipeline, texts: Sequence[str], langs: Sequence[str]
-) -> np.ndarray:
-    """P(lang | text), columns in the order of ``langs``."""
-    return probabilities(pipeline, texts, langs)
-
-
 def probabilities(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
     """Class probabilities, columns in the order of ``labels`` (zeros for a class the model
     never saw)."""

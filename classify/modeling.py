@@ -183,22 +183,17 @@ def combine(
 
 
 def combine_by_language(
-    transformer: np.ndarray | None,
-    baseline: np.ndarray | None,
-    language: np.ndarray,
-    weights: Sequence[float],
+    transformer: np.ndarray, baseline: np.ndarray, language: np.ndarray, weights: Sequence[float]
 ) -> np.ndarray:
     """Per text, weight = sum over languages of P(lang | text) * that language's weight; then
     weight * P_transformer + (1 - weight) * P_baseline. ``language`` has one column per entry
     of ``weights``."""
-    if transformer is None or baseline is None:
-        return combine(transformer, baseline, 1.0 if baseline is None else 0.0)
     row_weight = (language @ np.asarray(weights, dtype=np.float64)).reshape(-1, 1)
     return row_weight * transformer + (1.0 - row_weight) * baseline
 
 
 def mode_for(weight: float) -> str:
-    return "transformer" if weight >= 1.0 else "baseline" if weight <= 0.0 else "ensemble"
+    return mode_for_weights([weight])
 
 
 def mode_for_weights(weights: Iterable[float]) -> str:

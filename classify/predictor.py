@@ -177,19 +177,13 @@ class Predictor:
             need_baseline = components or self._needs_baseline
             p_transformer = self._transformer_probabilities(texts) if need_transformer else None
             p_baseline = self._baseline_probabilities(texts) if need_baseline else None
-            if self.weights_by_language is not None and self._needs_transformer and (
-                self._needs_baseline
-            ):
-                p_language = baseline.language_probabilities(self._language, texts, LANGS)
+            if self.weights_by_language and p_transformer is not None and p_baseline is not None:
                 served = modeling.combine_by_language(
-                    p_transformer, p_baseline, p_language,
+                    p_transformer, p_baseline,
+                    baseline.probabilities(self._language, texts, LANGS),
                     [self.weights_by_language[lang] for lang in LANGS],
                 )
-            elif self.weights_by_language is not None:  # one component for every language
-                served = modeling.combine(
-                    p_transformer, p_baseline, 1.0 if self._needs_transformer else 0.0
-                )
-            else:
+            else:  # one component alone (combine returns whichever was computed)
                 served = modeling.combine(p_transformer, p_baseline, self.weight)
         out = {"served": served}
         if p_transformer is not None:

@@ -138,6 +138,29 @@ def choose_weight(
     return best[0], table
 
 
+def choose_weights_by_language(
+    p_transformer: np.ndarray,
+    p_baseline: np.ndarray,
+    y: np.ndarray,
+    langs: np.ndarray,
+    *,
+    fallback: float,
+) -> tuple[dict[str, float], dict[str, list[dict[str, float]]]]:
+    """The ensemble weight of each language, chosen on that language's dev examples alone
+    (``fallback`` for a language without any)."""
+    weights: dict[str, float] = {}
+    tables: dict[str, list[dict[str, float]]] = {}
+    for lang in corpus.LANGS:
+        subset = langs == lang
+        if subset.any():
+            weights[lang], tables[lang] = choose_weight(
+                p_transformer[subset], p_baseline[subset], y[subset]
+            )
+        else:
+            weights[lang] = fallback
+    return weights, tables
+
+
 def urgent_threshold(probability: np.ndarray, truth: np.ndarray) -> float:
     """The P(urgent) cut-off with the best F2 on dev (0.5 without urgent dev examples)."""
     if len(truth) == 0 or not truth.any():
@@ -228,23 +251,15 @@ def train(
         )
         p_baseline = baseline.probabilities(base_model, dev_texts, labels)
         weight, weights_table = choose_weight(p_transformer, p_baseline, y)
-        dev_langs = np.array([e.lang for e in dev])
-        by_language: dict[str, float] = {}
-        tables_by_language: dict[str, list[dict[str, float]]] = {}
-        for lang in corpus.LANGS:
-            subset = dev_langs == lang
-            if subset.any():
-                by_language[lang], tables_by_language[lang] = choose_weight(
-                    p_transformer[subset], p_baseline[subset], y[subset]
-                )
-            else:  # no dev example in this language: the overall choice
-                by_language[lang] = weight
+        by_language, tables_by_language = choose_weights_by_language(
+            p_transformer, p_baseline, y, np.array([e.lang for e in dev]), fallback=weight
+        )
         mix = max(  # the best true mixture, reported even when one model alone is served
             (row for row in weights_table if 0.0 < row["weight"] < 1.0),
             key=lambda row: (row["accuracy"], row["macro_f1"]),
         )["weight"]
         if language is not None:
-            p_language = baseline.language_probabilities(language, dev_texts, corpus.LANGS)
+            p_language = baseline.probabilities(language, dev_texts, corpus.LANGS)
             served = modeling.combine_by_language(
                 p_transformer, p_baseline, p_language, [by_language[k] for k in corpus.LANGS]
             )

@@ -90,7 +90,7 @@ def test_the_language_identifier_knows_vietnamese_without_diacritics(
     from classify.corpus import LANGS
 
     assert tiny_predictor._language is not None
-    rows = baseline.language_probabilities(tiny_predictor._language, TEXTS[:3], LANGS)
+    rows = baseline.probabilities(tiny_predictor._language, TEXTS[:3], LANGS)
     best = [LANGS[i] for i in rows.argmax(axis=1)]
     assert best == ["vi", "vi", "en"]
 
@@ -106,6 +106,27 @@ def test_the_served_mix_follows_the_language_of_each_text() -> None:
     served = modeling.combine_by_language(transformer, baseline_p, language, [0.0, 1.0])
     assert served.argmax(axis=1).tolist() == [0, 1]  # English: transformer; Vietnamese: baseline
     assert np.allclose(served[0], transformer[0]) and np.allclose(served[1], baseline_p[1])
+
+
+def test_each_language_weight_is_chosen_on_that_languages_dev_examples() -> None:
+    import numpy as np
+
+    from classify.train import choose_weights_by_language
+
+    # two classes; the transformer is right on the English rows, the baseline on the Vietnamese
+    y = np.array([0, 1, 0, 1])
+    langs = np.array(["en", "en", "vi", "vi"])
+    right, wrong = [[0.9, 0.1], [0.1, 0.9]], [[0.1, 0.9], [0.9, 0.1]]
+    transformer = np.array(right + wrong)
+    baseline_p = np.array(wrong + right)
+    weights, _tables = choose_weights_by_language(
+        transformer, baseline_p, y, langs, fallback=0.5
+    )
+    assert weights["en"] > 0.5 > weights["vi"]
+    english_only, _ = choose_weights_by_language(
+        transformer[:2], baseline_p[:2], y[:2], langs[:2], fallback=0.3
+    )
+    assert english_only["vi"] == 0.3  # no Vietnamese dev example: the overall choice
 
 
 def _rename_version(path: Path, name: str) -> Path:
