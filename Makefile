@@ -39,12 +39,14 @@ chromium:
 
 test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/intake.py

@@ -7,19 +7,24 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
-from api.limits import BodySizeLimit
-from api.throttle import Throttle
+from api import classify, reports, staff
 from core.db import get_engine, make_engine
+from core.runner import EmbeddedWorker
 from core.settings import Settings, get_settings
 from core.tasks import ROOMS, discover_tasks
+from httpbase import errors
+from httpbase.limits import BodySizeLimit
+from httpbase.throttle import Throttle
 
 log = logging.getLogger(__name__)
-STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+# the JSON API's own routers; the doors' routers are found in each room's views.py
+API_ROUTERS = (reports.router, classify.router, staff.router)
 
 
 def room_routers() -> list[object]:
@@ -45,8 +50,6 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             else (not settings.uses_celery and settings.embedded_worker)
         )
         if run_worker:
-            from core.runner import EmbeddedWorker
-
             worker = EmbeddedWorker(poll_seconds=settings.outbox_poll_seconds)
             worker.start()
             log.info("embedded worker started (no REDIS_URL: tasks run in this process)")
@@ -66,11 +69,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     discover_tasks()
     errors.install(app)
 
-    from api import classify, reports
-
-    app.include_router(reports.router)
-    app.include_router(classify.router)
-    for router in room_routers():
+    for router in (*API_ROUTERS, *room_routers()):
         app.include_router(router)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, SettingsDep
 from core.errors import HotlineError
+from httpbase.deps import SessionDep, SettingsDep
 from intake import validation
 from routing.models import Category
 from tickets.classifier_port import load_classifier

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import LanguageDep, SessionDep, SettingsDep
-from api.throttle import ReportRateLimit
 from core.errors import InvalidInput
+from httpbase.deps import LanguageDep, SessionDep, SettingsDep
+from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from tickets import public

@@ -1,7 +1,8 @@
 """`hotline classify ...`: train, evaluate, predict, ensure a model exists.
 
-core/cli.py mounts ``app`` and sets ``corrections_provider`` (staff corrections from the
-database, added to the training data). Also runnable alone: ``python -m classify``.
+``register`` mounts ``app`` under `hotline classify`; tickets/cli.py sets
+``corrections_provider`` (staff corrections from the database, added to the training data).
+Also runnable alone: ``python -m classify``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Set by core/cli.py: returns staff corrections (dicts with text, lang, category).
+# Set by tickets/cli.py: returns staff corrections (dicts with text, lang, category).
 corrections_provider: Callable[[], list[dict[str, Any]]] | None = None
 
 ModelsRoot = Annotated[
@@ -240,6 +241,10 @@ def emergency_command(text: Annotated[str, typer.Argument(help="A report text")]
     from classify.emergency import explain
 
     typer.echo(json.dumps(explain(text), ensure_ascii=False, indent=2))
+
+
+def register(hotline: typer.Typer) -> None:
+    hotline.add_typer(app, name="classify", help="Train, evaluate and run the model.")
 
 
 def main() -> None:

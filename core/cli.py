@@ -28,17 +28,6 @@ def migrate() -> None:
     typer.echo(f"database is up to date: {_safe_url()}")
 
 
-@app.command("load-data")
-def load_data() -> None:
-    """Load the default taxonomy (categories, agencies, deadlines) and wards; idempotent."""
-    from core.db import session_scope
-    from routing import service as routing_service
-
-    with session_scope() as session:
-        counts = routing_service.load_default_data(session=session)
-    typer.echo("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
-
-
 @app.command()
 def serve(
     host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False
@@ -112,15 +101,17 @@ def _safe_url() -> str:
     return make_url(get_settings().database_url).render_as_string(hide_password=True)
 
 
-def _mount_rooms() -> None:
-    if importlib.util.find_spec("classify.cli") is not None:
-        from classify import cli as classify_cli
-        from tickets import corrections
+_mounted = False
 
-        classify_cli.corrections_provider = corrections.provider
-        app.add_typer(classify_cli.app, name="classify", help="Train, evaluate and run the model.")
+
+def mount_rooms() -> None:
+    """Add each room's commands (`<room>/cli.py: register(app)`); once per process."""
+    global _mounted
+    if _mounted:
+        return
+    _mounted = True
     for room in ROOMS:
-        if room in ("core", "classify"):
+        if room == "core":
             continue
         module = f"{room}.cli"
         if importlib.util.find_spec(room) is not None and importlib.util.find_spec(module):
@@ -131,7 +122,7 @@ def _mount_rooms() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    _mount_rooms()
+    mount_rooms()
     app(prog_name="hotline")
 
 

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import LanguageDep, SessionDep
 from core.errors import Forbidden, InvalidInput
 from core.i18n import gettext
 from dashboard import drilldown, rollup, service, tables
 from dashboard.service import Filters
+from httpbase.deps import LanguageDep, SessionDep
+from httpbase.render import render
 from staff.deps import require_roles
 from staff.models import Role, StaffUser
-from web.render import render
 
 VIEW_ROLES = (Role.official.value, Role.admin.value, Role.agency_head.value)
 Viewer = Annotated[StaffUser, Depends(require_roles(*VIEW_ROLES))]

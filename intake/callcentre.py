@@ -13,19 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from api.deps import LanguageDep, SessionDep, SettingsDep
 from core.errors import HotlineError, InvalidInput
+from httpbase.csrf import csrf_token, verify_csrf
+from httpbase.deps import LanguageDep, SessionDep, SettingsDep
+from httpbase.render import page_language, render
 from intake import emergency
 from intake import service as intake_service
 from notify import service as notify_service
 from routing import service as routing_service
-from staff.csrf import csrf_token, verify_csrf
 from staff.deps import require_roles
 from staff.models import StaffUser
 from tickets import codes
 from tickets import service as tickets_service
 from tickets.models import ActorType, Channel, Ticket
-from web.render import page_language, render
 
 router = APIRouter(include_in_schema=False)
 OPERATOR_ROLES = ("triage_agent", "agent", "agency_head", "admin")

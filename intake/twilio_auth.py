@@ -20,9 +20,9 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from api.deps import get_app_settings
 from core.errors import Forbidden
 from core.settings import Settings
+from httpbase.deps import get_app_settings
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import SessionDep, SettingsDep
+from httpbase.deps import SessionDep, SettingsDep
 from intake import callcentre, delivery, sms, voice
 from intake.twilio_auth import TwilioParams
 

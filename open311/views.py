@@ -18,10 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from api.deps import SessionDep, SettingsDep, get_app_settings
-from api.errors import describe_validation
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound, Unauthorized
 from core.i18n import from_accept_language, gettext, normalize_language
+from httpbase.deps import SessionDep, SettingsDep, get_app_settings
+from httpbase.errors import describe_validation
 from open311 import documents
 from open311 import service as open311_service
 

@@ -9,16 +9,15 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.exceptions import HTTPException
 
-from api.deps import SessionDep
 from core.errors import Forbidden, Unauthorized
+from httpbase.csrf import SESSION_COOKIE, verify_csrf
+from httpbase.deps import SessionDep
+from httpbase.errors import wants_json
 from staff import service
-from staff.csrf import SESSION_COOKIE, verify_csrf
 from staff.models import StaffUser
 
 
 def _wants_redirect(request: Request) -> bool:
-    from api.errors import wants_json
-
     return not wants_json(request)
 
 

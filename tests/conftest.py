@@ -183,8 +183,8 @@ def make_client(session: Session, **overrides: object):  # type: ignore[no-untyp
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.deps import get_db
     from core.settings import get_settings
+    from httpbase.deps import get_db
 
     settings = get_settings().model_copy(update=overrides) if overrides else get_settings()
     app = create_app(settings, start_worker=False)

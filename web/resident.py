@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from api.deps import LanguageDep, SessionDep, SettingsDep
-from api.throttle import ReportRateLimit
 from core.errors import HotlineError, NotFound
+from httpbase.deps import LanguageDep, SessionDep, SettingsDep
+from httpbase.render import render
+from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
 from tickets import codes, public
 from tickets import service as tickets_service
 from tickets.models import Attachment, Ticket
-from web.render import render
 
 router = APIRouter(include_in_schema=False)
 

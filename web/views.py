@@ -1,5 +1,18 @@
-"""The web room's routers, found by the app factory."""
+"""The web room's routers, found by the app factory: every page, residents' and staff's."""
 
-from web import resident
+from fastapi import APIRouter
+from starlette.routing import Mount
 
-routers = [resident.router]
+from web import resident, resident_actions, staff_auth, staff_pages
+from web.admin import LazyAdmin
+
+admin_router = APIRouter(include_in_schema=False)
+admin_router.routes.append(Mount("/admin", app=LazyAdmin(), name="admin"))
+
+routers = [
+    staff_auth.router,
+    staff_pages.router,
+    resident_actions.router,
+    admin_router,
+    resident.router,
+]

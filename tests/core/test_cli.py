@@ -24,6 +24,7 @@ def test_migrate_and_load_data_are_idempotent(tmp_path: Path,
     get_settings.cache_clear()
     get_engine.cache_clear()
     runner = CliRunner()
+    cli.mount_rooms()  # load-data is routing's command (routing/cli.py)
     try:
         for _ in range(2):
             assert runner.invoke(cli.app, ["migrate"]).exit_code == 0

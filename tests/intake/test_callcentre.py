@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from httpbase.csrf import SESSION_COOKIE
 from notify.models import OutboundMessage
 from staff import service as staff_service
-from staff.csrf import SESSION_COOKIE
 from tests.conftest import make_client
 from tests.intake.helpers import count
 from tickets import codes

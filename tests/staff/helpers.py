@@ -52,7 +52,7 @@ def login(client: Any, account: StaffUser) -> str:
 
 
 def csrf_for(client: Any) -> str:
-    from staff.csrf import SESSION_COOKIE, _sign
+    from httpbase.csrf import SESSION_COOKIE, _sign
 
     class _Req:  # what _sign needs: the app's settings
         app = client.app

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.clock import set_clock, utcnow
 from core.errors import Conflict, InvalidInput, Unauthorized
+from httpbase.csrf import PRE_SESSION_COOKIE, SESSION_COOKIE
 from staff import service
-from staff.csrf import PRE_SESSION_COOKIE, SESSION_COOKIE
 from staff.models import StaffSession
 from tests.staff import helpers
 

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import SessionDep, SettingsDep
 from core.errors import HotlineError
-from staff import csrf, service
+from httpbase import csrf
+from httpbase.deps import SessionDep, SettingsDep, get_language
+from httpbase.render import render
+from staff import service
 from staff.deps import optional_staff
 from staff.models import StaffUser
-from web.render import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,8 +66,6 @@ def login(
         user = service.authenticate(session=session, email=email, password=password)
     except HotlineError as error:
         session.rollback()
-        from api.deps import get_language
-
         return _login_page(
             request,
             next_url=safe_next(next),

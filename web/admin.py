@@ -18,9 +18,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 from wtforms import Field, PasswordField, StringField, validators
 
+from httpbase.csrf import SESSION_COOKIE
 from routing.models import Agency, Area, Category, RoutingRule
 from staff import service
-from staff.csrf import SESSION_COOKIE
 from staff.models import ROLES, Role, StaffUser
 
 
@@ -70,7 +70,7 @@ class WithForeignKeys(ModelView):
 
 
 class AgencyAdmin(ModelView, model=Agency):
-    column_list = [Agency.id, Agency.name_vi, Agency.name_en, Agency.email, Agency.active]
+    column_list = ["id", "name_vi", "name_en", "email", "active"]
     form_include_pk = True
     can_delete = False
     icon = "fa-solid fa-building"
@@ -79,13 +79,13 @@ class AgencyAdmin(ModelView, model=Agency):
 class CategoryAdmin(WithForeignKeys, model=Category):
     name_plural = "Categories"
     column_list = [
-        Category.id,
-        Category.name_vi,
-        Category.default_agency_id,
-        Category.acknowledge_hours,
-        Category.resolve_working_days,
-        Category.urgent_resolve_hours,
-        Category.active,
+        "id",
+        "name_vi",
+        "default_agency_id",
+        "acknowledge_hours",
+        "resolve_working_days",
+        "urgent_resolve_hours",
+        "active",
     ]
     form_include_pk = True
     can_delete = False
@@ -95,7 +95,7 @@ class CategoryAdmin(WithForeignKeys, model=Category):
 
 class AreaAdmin(ModelView, model=Area):
     name = "Ward"
-    column_list = [Area.id, Area.name_vi, Area.name_en, Area.kind, Area.active]
+    column_list = ["id", "name_vi", "name_en", "kind", "active"]
     form_include_pk = True
     can_delete = False
     icon = "fa-solid fa-map"
@@ -103,13 +103,13 @@ class AreaAdmin(ModelView, model=Area):
 
 class RoutingRuleAdmin(WithForeignKeys, model=RoutingRule):
     column_list = [
-        RoutingRule.id,
-        RoutingRule.category_id,
-        RoutingRule.area_id,
-        RoutingRule.agency_id,
-        RoutingRule.note,
+        "id",
+        "category_id",
+        "area_id",
+        "agency_id",
+        "note",
     ]
-    form_columns = [RoutingRule.note]
+    form_columns = ["note"]
     foreign_key_fields = {
         "category_id": ("Category (id)", True),
         "area_id": ("Ward (id; empty: everywhere)", False),
@@ -121,20 +121,20 @@ class RoutingRuleAdmin(WithForeignKeys, model=RoutingRule):
 class StaffAdmin(WithForeignKeys, model=StaffUser):
     name = "Staff member"
     column_list = [
-        StaffUser.id,
-        StaffUser.email,
-        StaffUser.name,
-        StaffUser.role,
-        StaffUser.agency_id,
-        StaffUser.active,
+        "id",
+        "email",
+        "name",
+        "role",
+        "agency_id",
+        "active",
     ]
-    column_searchable_list = [StaffUser.email, StaffUser.name]
+    column_searchable_list = ["email", "name"]
     form_columns = [
-        StaffUser.email,
-        StaffUser.name,
-        StaffUser.role,
-        StaffUser.language,
-        StaffUser.active,
+        "email",
+        "name",
+        "role",
+        "language",
+        "active",
     ]
     foreign_key_fields = {"agency_id": ("Agency (id; agents and agency heads)", False)}
     form_args = {"role": {"description": " | ".join(ROLES)}}

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
-from api.deps import SessionDep
+from httpbase.deps import SessionDep
 from staff import flows, queue
 from staff.deps import CsrfCheckedStaff, CurrentStaff
 from staff.models import Role

@@ -8,20 +8,21 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.deps import SessionDep
 from core.clock import utcnow
 from core.errors import HotlineError
+from httpbase import csrf
+from httpbase.deps import SessionDep, get_language
+from httpbase.render import render
 from routing import service as routing_service
 from routing.models import Agency, Area, Category
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
-from staff import csrf, flows, queue, service
+from staff import flows, queue, service
 from staff.deps import CsrfCheckedStaff, CurrentStaff, require_roles
 from staff.models import Role, StaffUser
 from tickets import codes, lifecycle, redact
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
 from tickets.public import EVENT_LABELS, STATE_LABELS
-from web.render import render
 
 router = APIRouter(include_in_schema=False)
 QueueReader = Annotated[
@@ -73,8 +74,6 @@ def queue_page(
         return RedirectResponse("/staff/triage", status_code=303)
     if user.role not in (Role.agent, Role.agency_head, Role.official, Role.admin):
         return RedirectResponse("/dashboard", status_code=303)
-    from api.deps import get_language
-
     language = get_language(request)
     filters = queue.QueueFilters(
         state=state or None,
@@ -116,8 +115,6 @@ def queue_page(
 def triage_page(
     request: Request, session: SessionDep, user: TriageReader, cursor: str = ""
 ) -> Response:
-    from api.deps import get_language
-
     page = queue.triage_queue(session=session, cursor=cursor or None)
     return render(
         request,
@@ -166,8 +163,6 @@ def ticket_page(
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    from api.deps import get_language
-
     language = get_language(request)
     events = tickets_service.events(session=session, ticket=ticket, public_only=False)
     photos = tickets_service.attachments(session=session, ticket=ticket, public_only=False)

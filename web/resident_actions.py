@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import LanguageDep, SessionDep
 from core.errors import Conflict, HotlineError, InvalidInput
+from httpbase.deps import LanguageDep, SessionDep
+from httpbase.render import render
 from routing import service as routing_service
 from tickets import actions, links, public, publication, replies
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
-from web.render import render
 
 router = APIRouter(include_in_schema=False)
 MAX_ANSWER = 4000

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import HotlineError
+from httpbase.deps import get_language
+from httpbase.render import render_error
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, o
 
 
 def _page(request: Request, status: int, message: str) -> Response:
-    from web.render import render_error
-
     return render_error(request, status_code=status, message=message)
 
 
@@ -50,8 +50,6 @@ def describe_validation(error: RequestValidationError) -> tuple[str, str | None]
 def install(app: FastAPI) -> None:
     @app.exception_handler(HotlineError)
     async def hotline_error(request: Request, error: HotlineError) -> Response:
-        from api.deps import get_language
-
         message = error.localized(get_language(request))
         if wants_json(request):
             return JSONResponse(

@@ -15,6 +15,7 @@ import secrets
 from fastapi import Request
 
 from core.errors import Forbidden
+from httpbase.deps import get_app_settings
 
 SESSION_COOKIE = "staff_session"
 PRE_SESSION_COOKIE = "staff_csrf"
@@ -23,8 +24,6 @@ HEADER = "x-csrf-token"
 
 
 def _secret(request: Request) -> bytes:
-    from api.deps import get_app_settings
-
     return get_app_settings(request).secret_key.get_secret_value().encode()
 
 

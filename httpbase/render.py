@@ -12,15 +12,18 @@ from fastapi.templating import Jinja2Templates
 
 from core.i18n import LANGUAGES, Translator
 from core.i18n import format_datetime as i18n_format_datetime
+from httpbase.csrf import csrf_token
+from httpbase.deps import get_app_settings, get_language
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# the templates (and static files) stay in web/, the room that owns the pages
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.autoescape = True
+# every template may put the CSRF token in a form: {{ csrf_token(request) }}
+templates.env.globals["csrf_token"] = csrf_token
 
 
 def page_language(request: Request) -> str:
-    from api.deps import get_language
-
     return get_language(request)
 
 
@@ -33,8 +36,6 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    from api.deps import get_app_settings
-
     settings = get_app_settings(request)
     language = language or page_language(request)
     translator = Translator(language)
