@@ -16,6 +16,7 @@ from httpbase.deps import LanguageDep, SessionDep, SettingsDep
 from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
+from routing import service as routing_service
 from tickets import public
 from tickets import service as tickets_service
 
@@ -148,8 +149,6 @@ class AreaOut(BaseModel):
 
 @router.get("/areas", response_model=list[AreaOut], summary="Wards and communes")
 def list_areas(session: SessionDep) -> list[AreaOut]:
-    from routing import service as routing_service
-
     return [
         AreaOut(id=a.id, name_vi=a.name_vi, name_en=a.name_en, kind=a.kind)
         for a in routing_service.list_areas(session=session)
@@ -165,8 +164,6 @@ class CategoryOut(BaseModel):
 
 @router.get("/categories", response_model=list[CategoryOut], summary="Report categories")
 def list_categories(session: SessionDep) -> list[CategoryOut]:
-    from routing import service as routing_service
-
     return [
         CategoryOut(
             id=c.id, name_vi=c.name_vi, name_en=c.name_en, default_agency_id=c.default_agency_id

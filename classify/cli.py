@@ -15,6 +15,10 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from classify.corpus import CorpusError, read_labelled_file
+from classify.emergency import explain
+from core.settings import get_settings
+
 app = typer.Typer(
     help="Train, evaluate and run the complaint classifier.",
     no_args_is_help=True,
@@ -35,7 +39,6 @@ PREDICT_FIELDS = ("category", "agency", "confidence", "urgent", "emergency", "em
 def _models_root(value: Path | None) -> Path:
     if value is not None:
         return value
-    from core.settings import get_settings
 
     return Path(get_settings().models_root)
 
@@ -50,8 +53,7 @@ def _corrections() -> list[dict[str, Any]]:
 
 
 def _train(models_root: Path, corpus_dir: Path | None = None, **options: Any) -> Any:
-    from classify import train as training
-    from classify.corpus import CorpusError
+    from classify import train as training  # lazy: scikit-learn, and torch to train
 
     config = training.TrainConfig(**{k: v for k, v in options.items() if v is not None})
     try:
@@ -131,7 +133,7 @@ def train_command(
 @app.command("ensure-model")
 def ensure_model(models_root: ModelsRoot = None) -> None:
     """Train a model only when none exists yet (first start)."""
-    from classify.predictor import versions
+    from classify.predictor import versions  # lazy: scikit-learn
 
     root = _models_root(models_root)
     found = versions(root)
@@ -143,7 +145,7 @@ def ensure_model(models_root: ModelsRoot = None) -> None:
 
 
 def _load(models_root: Path | None) -> Any:
-    from classify.predictor import load_latest
+    from classify.predictor import load_latest  # lazy: scikit-learn
 
     root = _models_root(models_root)
     try:
@@ -163,8 +165,7 @@ def eval_command(
     models_root: ModelsRoot = None,
 ) -> None:
     """Evaluate the latest model: served, transformer alone and baseline side by side."""
-    from classify.corpus import CorpusError, read_labelled_file
-    from classify.evaluate import dev_examples, evaluate, format_report
+    from classify.evaluate import dev_examples, evaluate, format_report  # lazy: scikit-learn
 
     predictor = _load(models_root)
     try:
@@ -238,8 +239,6 @@ def predict_command(
 @app.command("emergency")
 def emergency_command(text: Annotated[str, typer.Argument(help="A report text")]) -> None:
     """What the emergency rules make of a text (fire, crime, medical or none)."""
-    from classify.emergency import explain
-
     typer.echo(json.dumps(explain(text), ensure_ascii=False, indent=2))
 
 

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from routing.taxonomy import load_taxonomy
+
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -100,14 +102,10 @@ def has_diacritics(text: str) -> bool:
 @lru_cache
 def category_ids() -> tuple[str, ...]:
     """The category ids of the default taxonomy, in taxonomy order."""
-    from routing.taxonomy import load_taxonomy
-
     return tuple(load_taxonomy().category_ids)
 
 
 def default_agency(category: str) -> str | None:
-    from routing.taxonomy import load_taxonomy
-
     try:
         return load_taxonomy().default_agency(category)
     except KeyError:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from classify.corpus import Example, has_diacritics, load_corpus, split, strip_diacritics
+
 if TYPE_CHECKING:
-    from classify.corpus import Example
-    from classify.predictor import Predictor
+    from classify.predictor import Predictor  # lazy: typing only (it loads scikit-learn)
 
 MODEL_KEYS = ("served", "transformer", "baseline")
 
@@ -72,8 +73,6 @@ def confused_pairs(
 
 def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) -> dict[str, Any]:
     """The report (a JSON-able dict) of ``predictor`` on ``examples``."""
-    from classify.corpus import has_diacritics, strip_diacritics
-
     texts = [e.text for e in examples]
     truth = [e.category for e in examples]
     langs = [e.lang for e in examples]
@@ -135,8 +134,6 @@ def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) 
 
 
 def dev_examples(corpus_dir: Path | None = None) -> list[Example]:
-    from classify.corpus import load_corpus, split
-
     return split(load_corpus(corpus_dir))[1]
 
 

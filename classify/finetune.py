@@ -22,7 +22,7 @@ import numpy as np
 from classify import modeling
 
 if TYPE_CHECKING:
-    from classify.train import TrainConfig
+    from classify.train import TrainConfig  # lazy: typing only; classify.train imports us
 
 
 def _passthrough() -> Any:

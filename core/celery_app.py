@@ -7,7 +7,10 @@ from typing import Any
 from celery import Celery, Task
 from sqlalchemy.exc import OperationalError
 
+from core import runner
+from core import tasks as registry
 from core.settings import Settings
+from core.tasks import TransientError
 
 celery_app = Celery("hotline")
 VISIBILITY_TIMEOUT = 3600
@@ -19,7 +22,6 @@ def configure_celery(settings: Settings) -> Celery:
     global _configured_for
     if _configured_for == settings.redis_url:
         return celery_app
-    from core import tasks as registry
 
     celery_app.conf.update(
         broker_url=settings.redis_url,
@@ -53,8 +55,6 @@ def configure_celery(settings: Settings) -> Celery:
 def _register(name: str) -> None:
     if name in celery_app.tasks:
         return
-    from core import runner
-    from core.tasks import TransientError
 
     @celery_app.task(
         name=name,

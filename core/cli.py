@@ -9,6 +9,8 @@ import sys
 
 import typer
 
+from core import migrations, runner, tasks
+from core.celery_app import celery_app, configure_celery
 from core.settings import get_settings
 from core.tasks import ROOMS
 
@@ -22,8 +24,6 @@ app = typer.Typer(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (Alembic upgrade heads)."""
-    from core import migrations
-
     migrations.upgrade()
     typer.echo(f"database is up to date: {_safe_url()}")
 
@@ -76,8 +76,6 @@ def beat(loglevel: str = "info") -> None:
 @app.command()
 def drain() -> None:
     """Run every pending outbox task now, in this process (for operators and the embedded mode)."""
-    from core import runner, tasks
-
     tasks.discover_tasks()
     typer.echo(f"ran {runner.drain(limit=100_000)} tasks")
 
@@ -89,7 +87,6 @@ def _celery():  # type: ignore[no-untyped-def]
             "REDIS_URL is not set: the embedded worker runs inside `hotline serve`.", err=True
         )
         raise typer.Exit(2)
-    from core.celery_app import celery_app, configure_celery
 
     configure_celery(settings)
     return celery_app

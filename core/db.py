@@ -14,6 +14,9 @@ from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from core.settings import get_settings
+from core.tasks import ROOMS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -85,8 +88,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
     if url is None:
-        from core.settings import get_settings
-
         url = get_settings().database_url
     return make_engine(url)
 
@@ -107,8 +108,6 @@ def import_all_models() -> None:
     """Import every room's models.py so SQLModel.metadata knows all tables."""
     import importlib
     import importlib.util
-
-    from core.tasks import ROOMS
 
     for room in ROOMS:
         module = f"{room}.models"

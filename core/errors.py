@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import gettext
+
 
 class HotlineError(Exception):
     status_code = 400
@@ -18,8 +20,6 @@ class HotlineError(Exception):
         super().__init__(self.message)
 
     def localized(self, language: str) -> str:
-        from core.i18n import gettext
-
         return gettext(language, self.template, **self.values)
 
 

@@ -77,6 +77,6 @@ def run(name: str, args: dict[str, Any]) -> Any:
 @task("core.outbox_sweep", every_seconds=30)
 def outbox_sweep() -> int:
     """Re-publish outbox rows that were never handed to Celery or never completed."""
-    from core import runner
+    from core import runner  # lazy: core.runner imports this registry (a cycle in core)
 
     return runner.republish_due()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from core.db import session_scope
+from dashboard import demo
+
 
 def register(app: typer.Typer) -> None:
     @app.command("demo-data")
@@ -13,9 +16,6 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1022, help="Random seed (the same seed gives the same data)."),
     ) -> None:
         """Fill the database with realistic tickets over the past year, then the roll-ups."""
-        from core.db import session_scope
-        from dashboard import demo
-
         def progress(done: int) -> None:
             typer.echo(f"  {done} tickets written", err=True)
 

@@ -27,7 +27,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.clock import utcnow
+from core.errors import Conflict
 from core.settings import get_settings
+from dashboard import rollup
 from tickets import codes, deadlines
 from tickets.models import TicketState
 
@@ -99,8 +101,6 @@ def load_taxonomy(session: Session) -> Taxonomy:
     areas = [r[0] for r in session.execute(text("SELECT id FROM area WHERE active ORDER BY id"))]
     agencies = [r[0] for r in session.execute(text("SELECT id FROM agency WHERE active"))]
     if not rows or not areas:
-        from core.errors import Conflict
-
         raise Conflict("Load the taxonomy first (hotline load-data).")
     return Taxonomy(
         categories=[r[0] for r in rows],
@@ -398,7 +398,6 @@ def load(
                  "(SELECT max(id) FROM ticket))")
         )
     loaded = time.monotonic() - started
-    from dashboard import rollup
 
     rollup.rebuild_all(session=session, now=now)
     return {

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, cast, func, literal, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from dashboard.models import ACK_BUCKETS, BUCKET_EDGES_HOURS, RESOLVE_BUCKETS
+from core.clock import as_utc
+from dashboard.models import ACK_BUCKETS, BUCKET_EDGES_HOURS, COUNTS, RESOLVE_BUCKETS
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Ticket, TicketState
 
@@ -111,8 +112,6 @@ def bucket_conditions(hours: ColumnElement[float]) -> list[ColumnElement[bool]]:
 
 def aggregate_columns(now: datetime, dialect: str) -> list[ColumnElement[Any]]:
     """SUM(...) of every count and bucket, labelled with the roll-up column names."""
-    from dashboard.models import COUNTS
-
     columns: list[ColumnElement[Any]] = []
     for name in COUNTS:
         if name in VALUES:
@@ -156,8 +155,6 @@ def day_start(day: date, timezone: str) -> datetime:
 
 def day_of(moment: datetime, timezone: str) -> date:
     """The city's calendar day of a UTC moment."""
-    from core.clock import as_utc
-
     value = as_utc(moment)
     assert value is not None
     return value.astimezone(ZoneInfo(timezone)).date()

@@ -15,12 +15,15 @@ from fastapi.responses import JSONResponse, Response
 
 from core.errors import Forbidden, InvalidInput
 from core.i18n import gettext
+from core.settings import get_settings
 from dashboard import drilldown, rollup, service, tables
 from dashboard.service import Filters
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
 from staff.deps import require_roles
 from staff.models import Role, StaffUser
+from tickets import codes
+from tickets.public import STATE_LABELS
 
 VIEW_ROLES = (Role.official.value, Role.admin.value, Role.agency_head.value)
 Viewer = Annotated[StaffUser, Depends(require_roles(*VIEW_ROLES))]
@@ -207,10 +210,6 @@ def _ticket_table(page: drilldown.Page, language: str, labels: tables.Labels) ->
         tables.Column("rating", _("Rating")),
     ]
     from zoneinfo import ZoneInfo
-
-    from core.settings import get_settings
-    from tickets import codes
-    from tickets.public import STATE_LABELS
 
     zone = ZoneInfo(get_settings().city_timezone)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from classify import emergency as classify_emergency
 from core.i18n import gettext
 
 log = logging.getLogger(__name__)
@@ -12,11 +13,7 @@ log = logging.getLogger(__name__)
 def detect(text: str) -> str | None:
     """The kind of emergency in progress (fire, crime, medical), or None. Cheap: no model."""
     try:
-        from classify.emergency import detect as classify_detect
-    except ImportError:  # the classifier package is optional for intake
-        return None
-    try:
-        return classify_detect(text)
+        return classify_emergency.detect(text)
     except Exception:  # detection must never stop a report from being filed
         log.exception("emergency detection failed")
         return None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from core.db import session_scope
+from core.errors import HotlineError
+from open311 import service
+
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Open311 GeoReport v2: the clients allowed to file requests.")
@@ -14,10 +18,6 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option(..., "--name", help="the client, e.g. 'City app'"),
     ) -> None:
         """Register a client and print its API key (shown once; only its hash is stored)."""
-        from core.db import session_scope
-        from core.errors import HotlineError
-        from open311 import service
-
         try:
             with session_scope() as session:
                 client, api_key = service.create_client(session=session, name=name)
@@ -31,9 +31,6 @@ def register(app: typer.Typer) -> None:
     @group.command("list-keys")
     def list_keys() -> None:
         """List the clients (never their keys)."""
-        from core.db import session_scope
-        from open311 import service
-
         with session_scope() as session:
             clients = service.list_clients(session=session)
             rows = [
@@ -46,10 +43,6 @@ def register(app: typer.Typer) -> None:
     @group.command("revoke-key")
     def revoke_key(name: str = typer.Option(..., "--name", help="the client's name")) -> None:
         """Revoke a client's key: its requests are refused from now on (403)."""
-        from core.db import session_scope
-        from core.errors import HotlineError
-        from open311 import service
-
         try:
             with session_scope() as session:
                 service.revoke_client(session=session, name=name)

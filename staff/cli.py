@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from core.db import session_scope
+from core.errors import HotlineError
+from staff import service
+from staff.models import StaffUser
+
 
 def register(app: typer.Typer) -> None:
     @app.command("create-admin")
@@ -31,10 +36,6 @@ def register(app: typer.Typer) -> None:
         """Issue an API token for a staff member (printed once; only its hash is stored)."""
         from sqlalchemy import select
 
-        from core.db import session_scope
-        from staff import service
-        from staff.models import StaffUser
-
         with session_scope() as session:
             user = session.execute(
                 select(StaffUser).where(StaffUser.email == email.strip().lower())
@@ -47,10 +48,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _create(*, email: str, name: str, password: str, role: str, agency_id: str | None) -> None:
-    from core.db import session_scope
-    from core.errors import HotlineError
-    from staff import service
-
     try:
         with session_scope() as session:
             user = service.create_user(

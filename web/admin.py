@@ -18,6 +18,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 from wtforms import Field, PasswordField, StringField, validators
 
+from core.db import get_engine
+from core.settings import get_settings
 from httpbase.csrf import SESSION_COOKIE
 from routing.models import Agency, Area, Category, RoutingRule
 from staff import service
@@ -189,9 +191,6 @@ class LazyAdmin:
         return admin.admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from core.db import get_engine
-        from core.settings import get_settings
-
         app = scope.get("app")
         state = getattr(app, "state", None)
         engine = getattr(state, "engine", None) or get_engine()
