@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
-from typing import Any
+import dataclasses
+from typing import Any, get_type_hints
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from core.errors import InvalidInput
+from core.settings import Settings
 from httpbase.deps import LanguageDep, SessionDep, SettingsDep
 from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
-from tickets import public
+from tickets import links, public
 from tickets import service as tickets_service
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -38,43 +39,33 @@ class ReportCreate(BaseModel):
     photo_base64: str | None = Field(default=None, description="A photo, base64-encoded")
 
 
-class TimelineEntry(BaseModel):
-    at: datetime
-    kind: str
-    label: str
-    state: str | None
-    message: str | None
+def _report_fields() -> dict[str, Any]:
+    """The public view's fields (tickets.public.PublicTicket, the one definition of what anyone
+    may see of a ticket) less the photo ids, plus the absolute status link and the emergency
+    advice, in the order clients have always had them."""
+    hints = get_type_hints(public.PublicTicket)
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(public.PublicTicket):
+        if field.name == "photos":
+            continue
+        if field.name == "state":
+            fields["status_url"] = (str, ...)
+        if field.name == "timeline":
+            fields["emergency_advice"] = (str | None, None)
+        fields[field.name] = (hints[field.name], ...)
+    return fields
 
 
-class ReportPublic(BaseModel):
-    code: str
-    display_code: str
-    status_url: str
-    state: str
-    state_label: str
-    description: str
-    channel: str
-    created_at: datetime
-    updated_at: datetime
-    area: str | None
-    category_id: str | None
-    category: str | None
-    agency_id: str | None
-    agency: str | None
-    resolution: str | None
-    resolved_at: datetime | None
-    acknowledge_due_at: datetime | None
-    resolve_due_at: datetime | None
-    emergency: bool
-    emergency_advice: str | None = None
-    timeline: list[TimelineEntry]
+ReportPublic = create_model("ReportPublic", **_report_fields())
 
 
-def _public(request: Request, data: dict[str, Any], language: str, base_url: str) -> ReportPublic:
-    data = {k: v for k, v in data.items() if k != "photos"}
-    advice = emergency.advice(language) if data["emergency"] else None
+def _public(view: public.PublicTicket, language: str, settings: Settings) -> BaseModel:
+    data = {k: v for k, v in view.as_json().items() if k != "photos"}
+    advice = emergency.advice(language) if view.emergency else None
     return ReportPublic(
-        **data, status_url=f"{base_url}/status/{data['code']}", emergency_advice=advice
+        **data,
+        status_url=links.status_url(view.code, settings=settings),
+        emergency_advice=advice,
     )
 
 
@@ -87,7 +78,6 @@ def _public(request: Request, data: dict[str, Any], language: str, base_url: str
 )
 def create_report(
     body: ReportCreate,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     language: LanguageDep,
@@ -123,7 +113,7 @@ def create_report(
         session=session, ticket=ticket, language=ticket.language, just_filed=True
     )
     session.commit()
-    answer = _public(request, view.as_json(), ticket.language, settings.public_base_url)
+    answer = _public(view, ticket.language, settings)
     return JSONResponse(
         answer.model_dump(mode="json"),
         status_code=201,
@@ -133,11 +123,11 @@ def create_report(
 
 @router.get("/reports/{code}", response_model=ReportPublic, summary="Follow a report by code")
 def read_report(
-    code: str, request: Request, session: SessionDep, settings: SettingsDep, language: LanguageDep
-) -> ReportPublic:
+    code: str, session: SessionDep, settings: SettingsDep, language: LanguageDep
+) -> BaseModel:
     ticket = tickets_service.get_by_code(session=session, code=code)
     view = public.public_ticket(session=session, ticket=ticket, language=language)
-    return _public(request, view.as_json(), language, settings.public_base_url)
+    return _public(view, language, settings)
 
 
 class AreaOut(BaseModel):

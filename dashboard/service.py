@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from core.clock import utcnow
+from core.dates import parse_date
 from core.errors import InvalidInput
 from core.settings import get_settings
 from dashboard import measures
@@ -70,17 +71,6 @@ def today() -> date:
     return measures.day_of(utcnow(), get_settings().city_timezone)
 
 
-def _parse_date(value: str | None, *, field: str) -> date | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(
-            "This is not a date (YYYY-MM-DD): %(value)s.", field=field, value=value[:40]
-        ) from error
-
-
 def parse_filters(
     *,
     session: Session,
@@ -92,8 +82,8 @@ def parse_filters(
     channel: str | None = None,
 ) -> Filters:
     """Filters from what a person or a client sent; unknown values are a clear 422."""
-    last = _parse_date(end, field="end") or today()
-    first = _parse_date(start, field="start") or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    last = parse_date(end, field="end") or today()
+    first = parse_date(start, field="start") or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if first > last:
         raise InvalidInput("The period starts after it ends.", field="start")
     if (last - first).days + 1 > MAX_PERIOD_DAYS:

@@ -6,8 +6,6 @@ queue costs what page 1 costs (OFFSET would read and drop every earlier row).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +15,7 @@ from sqlmodel import Session
 
 from core.clock import as_utc, utcnow
 from core.errors import Forbidden, InvalidInput
+from core.paging import decode_cursor, encode_cursor
 from routing.taxonomy import TRIAGE_AGENCY
 from staff.models import Role, StaffUser
 from tickets.models import Ticket, TicketState
@@ -44,22 +43,6 @@ class QueueFilters:
 class Page:
     tickets: list[Ticket]
     next_cursor: str | None
-
-
-def encode_cursor(moment: datetime | None, ticket_id: int) -> str:
-    text = f"{moment.isoformat() if moment else ''}|{ticket_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment_text, id_text = text.split("|")
-        moment = as_utc(datetime.fromisoformat(moment_text))
-        assert moment is not None
-        return moment, int(id_text)
-    except (ValueError, binascii.Error, UnicodeDecodeError, AssertionError) as error:
-        raise InvalidInput("The page cursor is not valid.", field="cursor") from error
 
 
 def queue_agency(user: StaffUser, requested: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""Signed links for residents: a rating or answer link works for its own ticket only.
+"""Links to a ticket's status pages, the one place they are built; and signed links for
+residents: a rating or answer link works for its own ticket only.
 
 The token is an itsdangerous signature (keyed with settings.secret_key) of the ticket id and
 the link's purpose; the page also checks that the token's ticket is the one in the URL.
@@ -6,10 +7,12 @@ the link's purpose; the page also checks that the token's ticket is the one in t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from core.errors import Forbidden
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from tickets.models import Ticket
 
 SALT = "hotline.ticket-link"
@@ -38,9 +41,20 @@ def check_token(token: str, *, ticket: Ticket, purpose: str) -> None:
         raise Forbidden("This link is not valid for this report.")
 
 
+def status_path(code: str, page: str = "", **query: str | int) -> str:
+    """`/status/<code>[/<page>][?query]`: the status page, or its rate/answer/reopen page."""
+    path = f"/status/{code}" + (f"/{page}" if page else "")
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def status_url(code: str, page: str = "", *, settings: Settings, **query: str | int) -> str:
+    """The same link, absolute (settings.public_base_url), for messages sent to residents."""
+    return settings.public_base_url.rstrip("/") + status_path(code, page, **query)
+
+
 def rate_path(ticket: Ticket) -> str:
-    return f"/status/{ticket.code}/rate?t={make_token(ticket, 'rate')}"
+    return status_path(ticket.code, "rate", t=make_token(ticket, "rate"))
 
 
 def answer_path(ticket: Ticket) -> str:
-    return f"/status/{ticket.code}/answer?t={make_token(ticket, 'answer')}"
+    return status_path(ticket.code, "answer", t=make_token(ticket, "answer"))

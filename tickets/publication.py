@@ -6,8 +6,6 @@ the text are masked (tickets.redact). Paged by keyset on (resolved_at, id), newe
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,6 +14,8 @@ from sqlmodel import Session, col
 
 from core.clock import as_utc
 from core.errors import InvalidInput
+from core.paging import decode_cursor as _parse_cursor
+from core.paging import encode_cursor as _cursor
 from routing.models import Area, Category
 from tickets import codes, redact
 from tickets.models import Ticket, TicketState
@@ -51,31 +51,6 @@ class RecordEntry:
 class RecordPage:
     entries: list[RecordEntry]
     next_cursor: str | None
-
-
-def _cursor(moment: datetime, ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{moment.isoformat()}|{ticket_id}".encode()).decode()
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment_text, id_text = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        moment = as_utc(datetime.fromisoformat(moment_text))
-        assert moment is not None
-        return moment, int(id_text)
-    except (ValueError, binascii.Error, UnicodeDecodeError, AssertionError) as error:
-        raise InvalidInput("The page cursor is not valid.", field="cursor") from error
-
-
-def parse_date(value: str | None, *, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise InvalidInput(
-            "%(value)s is not a date (YYYY-MM-DD).", field=field, value=value[:20]
-        ) from error
 
 
 def search(

@@ -14,7 +14,7 @@ from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
-from tickets import codes, public
+from tickets import codes, links, public
 from tickets import service as tickets_service
 from tickets.models import Attachment, Ticket
 
@@ -103,7 +103,7 @@ async def submit_report(
         )
     session.commit()
     return RedirectResponse(
-        f"/status/{submitted.ticket.code}?new=1&lang={language}", status_code=303
+        links.status_path(submitted.ticket.code, new=1, lang=language), status_code=303
     )
 
 
@@ -120,7 +120,7 @@ def status_lookup(request: Request, session: SessionDep, code: str = "") -> Resp
             {"code": code, "error": error},
             status_code=error.status_code,
         )
-    return RedirectResponse(f"/status/{ticket.code}", status_code=303)
+    return RedirectResponse(links.status_path(ticket.code), status_code=303)
 
 
 @router.get("/status/{code}", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from core.dates import parse_date
 from core.errors import Conflict, HotlineError, InvalidInput
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
@@ -36,8 +37,8 @@ def public_record(
         text=q,
         category_id=category or None,
         area_id=ward or None,
-        date_from=publication.parse_date(date_from, field="date_from"),
-        date_to=publication.parse_date(date_to, field="date_to"),
+        date_from=parse_date(date_from, field="date_from"),
+        date_to=parse_date(date_to, field="date_to"),
     )
     page = publication.search(
         session=session, criteria=criteria, language=language, cursor=cursor or None
@@ -129,7 +130,7 @@ def rate(
         )
     session.commit()
     return RedirectResponse(
-        f"/status/{ticket.code}/rate?t={t}&done=rated&lang={language}", status_code=303
+        links.status_path(ticket.code, "rate", t=t, done="rated", lang=language), status_code=303
     )
 
 
@@ -152,7 +153,7 @@ def reopen(
             request, session, language, ticket, t, error=error, status_code=error.status_code
         )
     session.commit()
-    return RedirectResponse(f"/status/{ticket.code}?lang={language}", status_code=303)
+    return RedirectResponse(links.status_path(ticket.code, lang=language), status_code=303)
 
 
 def _answer_page(
@@ -227,4 +228,4 @@ def answer(
             status_code=error.status_code,
         )
     session.commit()
-    return RedirectResponse(f"/status/{ticket.code}?lang={language}", status_code=303)
+    return RedirectResponse(links.status_path(ticket.code, lang=language), status_code=303)
