@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, literal, null, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import utcnow
 from core.settings import get_settings
@@ -170,7 +170,7 @@ def recompute_days(*, session: Session, days: Iterable[date], now: datetime) -> 
 
 
 def _state(session: Session) -> DashboardRollupState:
-    query = select(DashboardRollupState).where(DashboardRollupState.name == STATE_NAME)
+    query = select(DashboardRollupState).where(col(DashboardRollupState.name) == STATE_NAME)
     if _dialect(session) == "postgresql":
         query = query.with_for_update()
     state = session.execute(query).scalar_one_or_none()
@@ -258,5 +258,7 @@ def refresh(*, session: Session, now: datetime | None = None) -> int:
 
 def last_refresh(*, session: Session) -> datetime | None:
     return session.execute(
-        select(DashboardRollupState.refreshed_at).where(DashboardRollupState.name == STATE_NAME)
+        select(col(DashboardRollupState.refreshed_at)).where(
+            col(DashboardRollupState.name) == STATE_NAME
+        )
     ).scalar_one_or_none()

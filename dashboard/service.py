@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import utcnow
 from core.dates import parse_date
@@ -160,7 +160,7 @@ def sums(
         query = query.group_by(*keys)
     rows = []
     for row in session.execute(query).mappings():
-        values = {name: int(row[name] or 0) for name in columns}
+        values: dict[str, Any] = {name: int(row[name] or 0) for name in columns}
         if group is not None:
             values["key"] = row["key"]
         if by_day:
@@ -443,6 +443,6 @@ def names(*, session: Session, language: str) -> dict[str, dict[str, str]]:
     attr = "name_vi" if language == "vi" else "name_en"
     result: dict[str, dict[str, str]] = {}
     for group, model in (("category_id", Category), ("area_id", Area), ("agency_id", Agency)):
-        rows = session.execute(select(model.id, getattr(model, attr))).all()  # type: ignore[attr-defined]
+        rows = session.execute(select(col(model.id), getattr(model, attr))).all()  # type: ignore[attr-defined]
         result[group] = {row[0]: row[1] for row in rows}
     return result

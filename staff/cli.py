@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import select
+from sqlmodel import col
 
 from core.db import session_scope
 from core.errors import HotlineError
@@ -34,11 +36,9 @@ def register(app: typer.Typer) -> None:
     @app.command("create-api-token")
     def create_api_token(email: str) -> None:
         """Issue an API token for a staff member (printed once; only its hash is stored)."""
-        from sqlalchemy import select
-
         with session_scope() as session:
             user = session.execute(
-                select(StaffUser).where(StaffUser.email == email.strip().lower())
+                select(StaffUser).where(col(StaffUser.email) == email.strip().lower())
             ).scalar_one_or_none()
             if user is None:
                 typer.echo(f"no staff account with the e-mail {email}", err=True)
