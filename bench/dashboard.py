@@ -111,7 +111,7 @@ def _report(size: int, runs: int) -> None:
             ("90 days", quarter),
             ("year, category=drainage", service.Filters(**{**year.__dict__,
                                                            "category_id": "drainage"})),
-            ("year, ward=ben-thanh", service.Filters(**{**year.__dict__, "area_id": "ben-thanh"})),
+            ("year, ward=26743", service.Filters(**{**year.__dict__, "area_id": "26743"})),
             ("year, agency=transport", service.Filters(**{**year.__dict__,
                                                           "agency_id": "transport"})),
             ("year, channel=sms", service.Filters(**{**year.__dict__, "channel": "sms"})),

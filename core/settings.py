@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "hotline@example.org"
 
+    # --- places (issue 14) ---
+    # the province whose wards and communes are the areas (official GSO code; 79: Ho Chi Minh City)
+    places_province_code: int = Field(default=79, ge=1, le=99)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and (

@@ -36,6 +36,7 @@ ROOMS = (
     "intake",
     "classify",
     "routing",
+    "places",
     "notify",
     "staff",
     "dashboard",

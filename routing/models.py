@@ -32,12 +32,18 @@ class Category(CategoryBase, table=True):
 
 
 class Area(SQLModel, table=True):
+    """A ward, commune or special zone: the official code is the id (``places`` loads them);
+    an area a deployment adds in the admin takes any other id."""
+
     id: str = Field(primary_key=True, max_length=64)
     name_vi: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
     kind: str = Field(default="ward", max_length=20)
     former_district: str | None = Field(default=None, max_length=100)
     active: bool = True
+    # the ward's centre (vietnamadminunits); no shapes: a point maps to the nearest centre
+    lat: float | None = None
+    lon: float | None = None
 
 
 class RoutingRule(SQLModel, table=True):

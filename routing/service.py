@@ -5,12 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from places import service as places_service
 from routing.models import Agency, Area, Category, RoutingRule
 from routing.taxonomy import TRIAGE_AGENCY, WARD_AGENCY, load_taxonomy
 
 
 def load_default_data(*, session: Session) -> dict[str, int]:
-    """Insert or update the shipped taxonomy and wards; running it twice changes nothing."""
+    """Insert or update the shipped taxonomy and the province's official wards (from
+    ``places``: every ward and commune, the official code as id); running it twice changes
+    nothing, and names renamed in the admin stay."""
     taxonomy = load_taxonomy()
     counts = {"agencies": 0, "categories": 0, "areas": 0}
     for row in taxonomy.agencies:
@@ -37,10 +40,13 @@ def load_default_data(*, session: Session) -> dict[str, int]:
             category.covers = row.get("covers", "")
         session.add(category)
         counts["categories"] += 1
-    for row in taxonomy.areas:
-        area = session.get(Area, row["id"]) or Area(id=row["id"], name_vi="", name_en="")
-        area.name_vi, area.name_en = row["name_vi"], row["name_en"]
-        area.kind, area.former_district = row.get("kind", "ward"), row.get("former_district")
+    for row in places_service.official_areas():
+        area = session.get(Area, row["id"])
+        if area is None:
+            area = Area(id=row["id"], name_vi=row["name_vi"], name_en=row["name_en"])
+        # names stay as the city set them in the admin; the rest follows the official list
+        area.kind, area.former_district = row["kind"], row["former_district"]
+        area.lat, area.lon = row["lat"], row["lon"]
         session.add(area)
         counts["areas"] += 1
     session.flush()

@@ -1,4 +1,5 @@
-"""The default taxonomy and wards as data files shipped with the project."""
+"""The default taxonomy as a data file shipped with the project. The wards are not here: they
+are the configured province's official list (``places``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ OTHER_CATEGORY = "other"
 class Taxonomy:
     agencies: list[dict[str, Any]]
     categories: list[dict[str, Any]]
-    areas: list[dict[str, Any]]
     acknowledge_hours: int
     urgent_resolve_hours: int
 
@@ -34,15 +34,11 @@ class Taxonomy:
 
 
 @lru_cache
-def load_taxonomy(
-    taxonomy_file: Path = DATA_DIR / "taxonomy.toml", wards_file: Path = DATA_DIR / "wards.toml"
-) -> Taxonomy:
+def load_taxonomy(taxonomy_file: Path = DATA_DIR / "taxonomy.toml") -> Taxonomy:
     data = tomllib.loads(taxonomy_file.read_text(encoding="utf-8"))
-    wards = tomllib.loads(wards_file.read_text(encoding="utf-8"))
     return Taxonomy(
         agencies=data["agency"],
         categories=data["category"],
-        areas=wards["area"],
         acknowledge_hours=int(data.get("acknowledge_hours", 24)),
         urgent_resolve_hours=int(data.get("urgent_resolve_hours", 24)),
     )

@@ -15,7 +15,7 @@ def report(**values: Any) -> tickets_service.NewReport:
         "description": "Ổ gà lớn trước số 12 đường Lê Văn Sỹ, xe máy té liên tục.",
         "channel": "web",
         "language": "vi",
-        "area_id": "ben-thanh",
+        "area_id": "26743",
     }
     return tickets_service.NewReport(**{**defaults, **values})
 

@@ -32,7 +32,7 @@ def photo_bytes(fmt: str = "JPEG", *, exif: bool = False) -> bytes:
 
 
 GOOD = {"description": "Đèn đường hẻm 42 Lý Tự Trọng tắt cả tuần nay, tối rất nguy hiểm.",
-        "area_id": "ben-thanh", "phone": "0901 234 567", "email": "Lan@Example.vn",
+        "area_id": "26743", "phone": "0901 234 567", "email": "Lan@Example.vn",
         "name": "Nguyễn Thị Lan"}
 
 
@@ -97,7 +97,7 @@ def test_bad_input_is_refused_and_nothing_is_written(client, session: Session, c
 
 
 def test_missing_description_is_named(client) -> None:
-    response = client.post("/api/v1/reports", json={"area_id": "ben-thanh"})
+    response = client.post("/api/v1/reports", json={"area_id": "26743"})
     assert response.status_code == 422
     assert "description" in response.json()["error"]["message"]
 

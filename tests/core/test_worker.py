@@ -116,7 +116,7 @@ def file_over_http(timeout_note: str = "") -> tuple[int, str]:
     with TestClient(create_app()) as client:
         response = client.post("/api/v1/reports", json={
             "description": "Nước cống tràn lên đường Nguyễn Trãi, hôi thối cả khu phố.",
-            "area_id": "ben-thanh"})
+            "area_id": "26743"})
     return response.status_code, response.json().get("code", "")
 
 
@@ -163,6 +163,6 @@ def test_the_embedded_worker_processes_reports_without_redis(committed_pg: Engin
     with TestClient(create_app(start_worker=True)) as client:
         code = client.post("/api/v1/reports", json={
             "description": "Rác thải ùn ứ đầu hẻm 15 đường Cô Giang mấy ngày rồi.",
-            "area_id": "ben-thanh"}).json()["code"]
+            "area_id": "26743"}).json()["code"]
         wait_for(lambda: ticket_state(committed_pg, code) == "triage", timeout=30,
                  what="the embedded worker to process the ticket")

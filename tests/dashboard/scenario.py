@@ -52,16 +52,16 @@ class City:
 def build(session: Session) -> City:
     with at(T0):
         a = factories.routed_ticket(session, category_id="roads", channel="web",
-                                    area_id="ben-thanh")
+                                    area_id="26743")
         b = factories.routed_ticket(session, category_id="roads", channel="sms",
-                                    area_id="ben-thanh", reporter_phone="+84901234567")
+                                    area_id="26743", reporter_phone="+84901234567")
         c = factories.routed_ticket(session, category_id="waste", channel="phone",
-                                    area_id="sai-gon", reporter_phone="+84901234568")
+                                    area_id="26740", reporter_phone="+84901234568")
         d = factories.routed_ticket(session, category_id="roads", channel="web",
-                                    area_id="ben-thanh")
+                                    area_id="26743")
         e = factories.routed_ticket(session, category_id="pollution", channel="web",
-                                    area_id="sai-gon")
-        f = factories.ticket(session, channel="open311", area_id="sai-gon")
+                                    area_id="26740")
+        f = factories.ticket(session, channel="open311", area_id="26740")
         tickets_service.send_to_triage(session=session, ticket=f, reason="test")
         actions.reject(session=session, ticket=f, reason="spam", actor=STAFF)
     with at(hours(1)):

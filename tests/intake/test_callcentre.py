@@ -21,7 +21,7 @@ CALL = {
     "phone": "0912 345 678",
     "caller_language": "vi",
     "description": "Cây xanh gãy đổ chắn ngang hẻm 15 Trần Hưng Đạo, xe không qua được.",
-    "area_id": "ben-thanh",
+    "area_id": "26743",
     "address": "Hẻm 15 Trần Hưng Đạo",
 }
 

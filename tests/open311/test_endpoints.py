@@ -202,11 +202,11 @@ def test_post_with_only_a_ward_as_address_id_is_filed_in_that_ward(
 ) -> None:
     response = post(
         pg_client, "xml", pg_key, lat=None, long=None, address_string=None,
-        address_id="ben-thanh",
+        address_id="26743",
     )
     assert response.status_code == 200
     code = spec.records(response, "xml", "service_requests", "request")[0]["service_request_id"]
-    assert filed_ticket(pg_session, code).area_id == "ben-thanh"
+    assert filed_ticket(pg_session, code).area_id == "26743"
 
 
 def test_api_key_may_come_in_the_query_string(pg_client, pg_key: str) -> None:

@@ -47,7 +47,7 @@ def test_admin_ui_only_for_administrators(committed) -> None:
             "/admin/routing-rule/create",
             data={
                 "category_id": "public_order",
-                "area_id": "tan-dinh",
+                "area_id": "26737",
                 "agency_id": "police",
                 "note": "pilot",
             },
@@ -74,7 +74,7 @@ def test_admin_ui_only_for_administrators(committed) -> None:
     with Session(committed.get_bind()) as check:
         assert (
             routing_service.pick_agency(
-                session=check, category_id="public_order", area_id="tan-dinh"
+                session=check, category_id="public_order", area_id="26737"
             )
             == "police"
         )

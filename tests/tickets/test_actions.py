@@ -226,7 +226,7 @@ def test_reject_refusals(pg_session, ticket) -> None:
 
 
 def test_triage_category_routes_and_becomes_a_training_label(pg_session) -> None:
-    waiting = factories.ticket(pg_session, area_id="ben-thanh")
+    waiting = factories.ticket(pg_session, area_id="26743")
     from tickets import service as tickets_service
 
     tickets_service.send_to_triage(session=pg_session, ticket=waiting, reason="low_confidence")
@@ -261,10 +261,10 @@ def test_triage_refusals(pg_session, ticket) -> None:
         session=pg_session,
         ticket=waiting,
         category_id="public_order",
-        area_id="ben-thanh",
+        area_id="26743",
         actor=STAFF,
     )
-    assert waiting.agency_id == "ward_committee" and waiting.area_id == "ben-thanh"
+    assert waiting.agency_id == "ward_committee" and waiting.area_id == "26743"
     with pytest.raises(Conflict):  # an already routed ticket is not re-sorted here
         actions.set_category(session=pg_session, ticket=ticket, category_id="waste", actor=STAFF)
 

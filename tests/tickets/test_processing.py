@@ -79,10 +79,10 @@ def test_processing_twice_does_nothing_the_second_time(session: Session) -> None
 def test_a_ward_rule_sends_the_category_to_the_ward_committee(session: Session) -> None:
     from routing.models import RoutingRule
 
-    session.add(RoutingRule(category_id="public_order", area_id="ben-thanh",
+    session.add(RoutingRule(category_id="public_order", area_id="26743",
                             agency_id="ward_committee"))
     session.flush()
-    ticket = factories.ticket(session, area_id="ben-thanh")
+    ticket = factories.ticket(session, area_id="26743")
     processing.process_ticket(session=session, ticket_id=ticket.id,
                               classifier=fixed("public_order", 0.9))
     assert ticket.agency_id == "ward_committee"

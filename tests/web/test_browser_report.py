@@ -33,7 +33,7 @@ def test_file_a_report_and_follow_it(language: str, committed_pg: Engine) -> Non
         page.goto(f"{base_url}/report?lang={language}")
         assert page.locator("html").get_attribute("lang") == language
         page.fill("#description", case["text"])
-        page.select_option("#area_id", "ben-thanh")
+        page.select_option("#area_id", "26743")
         page.fill("#phone", "0901234567")
         page.click(f"button:has-text('{case['button']}')")
         page.wait_for_url(re.compile(r"/status/[0-9A-Z]{8}"))
@@ -62,7 +62,7 @@ def test_a_form_error_is_shown_and_the_text_kept(committed_pg: Engine) -> None:
         page = chromium.new_page()
         page.goto(f"{base_url}/report?lang=en")
         page.fill("#description", "Broken street lamp")
-        page.select_option("#area_id", "ben-thanh")
+        page.select_option("#area_id", "26743")
         page.fill("#phone", "12")
         page.click("button:has-text('Send report')")
         assert "not a valid number" in page.locator("#form-error").inner_text()

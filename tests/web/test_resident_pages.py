@@ -33,7 +33,7 @@ def test_a_fake_photo_re_renders_the_form_with_the_error_and_writes_nothing(
     before = tickets(session)
     response = client.post(
         "/report?lang=vi",
-        data={"description": "Cây đổ chắn ngang đường", "area_id": "ben-thanh"},
+        data={"description": "Cây đổ chắn ngang đường", "area_id": "26743"},
         files={"photo": ("cay.jpg", b"MZ\x90\x00 this is an executable", "image/jpeg")},
     )
     assert response.status_code == 422
