@@ -39,13 +39,13 @@ chromium:
 
 test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify httpbase
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify httpbase
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places
 	$(BIN)/lint-imports
 
 bench: install

@@ -103,6 +103,7 @@ class Gazetteer:
     landmarks: list[Landmark]
     index: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     max_tokens: int = 1
+    prefixes: frozenset[str] = frozenset()  # every beginning of every key: the scan stops early
 
     def ward_by_name(self, name: str) -> Ward | None:
         wanted = key(name)
@@ -260,6 +261,9 @@ def load(province_code: int) -> Gazetteer:
     _build_index(gazetteer, today_rows, legacy_rows, district_rows)
     gazetteer.landmarks = _landmarks(gazetteer, LANDMARKS_FILE)
     _index_landmarks(gazetteer)
+    gazetteer.prefixes = frozenset(
+        name_key[:end] for name_key in gazetteer.index for end in range(1, len(name_key) + 1)
+    )
     return gazetteer
 
 

@@ -102,17 +102,23 @@ class Mention:
 def _scan(tokens: list[Token], gazetteer: Gazetteer) -> list[Mention]:
     mentions: list[Mention] = []
     index, count = 0, len(tokens)
+    index_get, prefixes = gazetteer.index.get, gazetteer.prefixes
     while index < count:
-        for width in range(min(gazetteer.max_tokens, count - index), 0, -1):
-            entries = gazetteer.index.get("".join(t.text for t in tokens[index:index + width]))
-            if entries:
-                glued = bool(mentions) and mentions[-1].end == index and mentions[-1].typed
-                mention = _mention(tokens, index, index + width, entries, glued)
-                mentions.append(mention)
-                index = mention.end  # past a suffix it read ("... ward", "... district")
+        joined, longest, found = "", 0, None
+        for width in range(1, min(gazetteer.max_tokens, count - index) + 1):
+            joined += tokens[index + width - 1].text
+            if joined not in prefixes:
                 break
-        else:
+            entries = index_get(joined)
+            if entries:
+                longest, found = width, entries
+        if found is None:
             index += 1
+            continue
+        glued = bool(mentions) and mentions[-1].end == index and mentions[-1].typed
+        mention = _mention(tokens, index, index + longest, found, glued)
+        mentions.append(mention)
+        index = mention.end  # past a suffix it read ("... ward", "... district")
     return mentions
 
 
@@ -151,6 +157,7 @@ def _mention(
 class PlaceReader:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
+        tokenize("")  # builds the folding table now, not in the first report
 
     def read(self, text: str, *, street_hints: Mapping[str, str] | None = None) -> Reading:
         original, tokens = tokenize(text or "")
@@ -175,12 +182,15 @@ class PlaceReader:
         districts = [d for m in mentions for d in m.of("district")]
 
         # 1. a former ward with its former district (written as a separate mention)
+        district_mentions: dict[str, list[Mention]] = {}
+        for mention in mentions:
+            for district_key in mention.of("district"):
+                district_mentions.setdefault(district_key, []).append(mention)
         for mention in mentions:
             for former_key in mention.of("former_ward"):
                 former = gazetteer.former_wards[former_key]
                 district_mention = next(
-                    (m for m in mentions
-                     if m is not mention and former.district_key in m.of("district")),
+                    (m for m in district_mentions.get(former.district_key, ()) if m is not mention),
                     None,
                 )
                 if district_mention is None or not former.today:
@@ -295,8 +305,11 @@ def _street_decides(original: str, today: list[str], hints: Mapping[str, str]) -
 
 def _address(original: str, mentions: list[Mention]) -> str | None:
     spans = [(m.char_start, m.char_end) for m in mentions]
+    # the street is written near the place: look around it (or at the start) in a long text
+    low = max(0, min((s for s, _ in spans), default=0) - 200)
+    high = max((e for _, e in spans), default=800) + 200
     for pattern in (_ALLEY, _HOUSE, _STREET, _EN_STREET):
-        spans += [(m.start(), m.end()) for m in pattern.finditer(original)]
+        spans += [(m.start(), m.end()) for m in pattern.finditer(original, low, high)]
     if not spans:
         return None
     start, end = min(s for s, _ in spans), max(e for _, e in spans)

@@ -43,29 +43,39 @@ class Token:
     after_digit: bool  # glued to a digit before it ("30p", "2h")
 
 
+_PLACEHOLDER = "\x00"  # a combining mark left after NFC: inside a token, dropped from it
+_WORD = re.compile(r"[a-z\x00]+|[0-9]+")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    """One character for one character, so that offsets in the folded text are the original's."""
+    table = {}
+    for code in range(0x2000):
+        char = chr(code)
+        folded = _fold_char(char) or _PLACEHOLDER
+        if folded != char:
+            table[code] = folded
+    return table
+
+
 def tokenize(text: str) -> tuple[str, list[Token]]:
     """The NFC text and its folded tokens, each pointing back at its place in that text."""
     original = unicodedata.normalize("NFC", text)
-    folded_chars: list[str] = []
-    positions: list[int] = []
-    for index, char in enumerate(original):
-        folded = _fold_char(char)
-        if folded:
-            folded_chars.append(folded)
-            positions.append(index)
-    folded_text = "".join(folded_chars)
+    folded_text = original.translate(_table())
     tokens = []
-    for match in _TOKEN.finditer(folded_text):
-        start = positions[match.start()]
-        end = positions[match.end() - 1] + 1
-        before = original[start - 1] if start > 0 else ""
+    for match in _WORD.finditer(folded_text):
+        word = match.group().replace(_PLACEHOLDER, "")
+        if not word:
+            continue
+        start, end = match.start(), match.end()
         tokens.append(
             Token(
-                text=match.group(),
+                text=word,
                 start=start,
                 end=end,
                 capitalised=original[start].isupper(),
-                after_digit=before.isdigit(),
+                after_digit=start > 0 and original[start - 1].isdigit(),
             )
         )
     return original, tokens
