@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     # the province whose wards and communes are the areas (official GSO code; 79: Ho Chi Minh City)
     places_province_code: int = Field(default=79, ge=1, le=99)
 
+    # --- zalo --- (the Zalo Official Account channel; off while app id or OA secret is unset)
+    zalo_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None  # checks X-ZEvent-Signature on webhooks
+    zalo_app_secret_key: SecretStr | None = None  # the app's secret: refreshing access tokens
+    zalo_access_token: SecretStr | None = None  # first tokens; later ones are kept encrypted
+    zalo_refresh_token: SecretStr | None = None
+    zalo_replay_window_seconds: int = 300  # older (or later) event timestamps are refused
+    zalo_max_body_bytes: int = 64 * 1024
+    zalo_quiet_seconds: int = 300  # a report being written is filed after this much silence
+    zalo_cs_window_hours: int = 48  # customer-service messages allowed after the last message
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    zalo_media_hosts: tuple[str, ...] = ("zadn.vn", "zdn.vn", "zalo.me", "zaloapp.com")
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and (
@@ -74,6 +88,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id and self.zalo_oa_secret_key)
+
+    @property
+    def zalo_sends(self) -> bool:
+        """Real OA API calls; otherwise Zalo messages go to the console (embedded mode)."""
+        return bool(
+            self.zalo_enabled
+            and self.zalo_app_secret_key
+            and (self.zalo_access_token or self.zalo_refresh_token)
+        )
 
     @property
     def uses_celery(self) -> bool:

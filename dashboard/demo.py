@@ -33,8 +33,8 @@ from dashboard import rollup
 from tickets import codes, deadlines
 from tickets.models import TicketState
 
-CHANNELS = ("web", "sms", "phone", "open311", "api")
-CHANNEL_WEIGHTS = (0.36, 0.18, 0.30, 0.11, 0.05)
+CHANNELS = ("web", "sms", "phone", "open311", "api", "zalo")
+CHANNEL_WEIGHTS = (0.30, 0.14, 0.28, 0.10, 0.05, 0.13)
 CHUNK = 100_000
 TICKET_COLUMNS = (
     "id", "code", "channel", "language", "state", "description", "address", "area_id",

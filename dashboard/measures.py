@@ -22,8 +22,8 @@ from tickets.models import Ticket, TicketState
 T = Ticket.__table__.c  # type: ignore[attr-defined]
 OPEN = [state.value for state in OPEN_STATES]
 RESOLVED = [TicketState.resolved.value, TicketState.closed.value]
-# reports filed by a person online (the web form, an Open311 app, the JSON API)
-ONLINE_CHANNELS = ("web", "open311", "api")
+# reports filed by a person online (the web form, an Open311 app, the JSON API, Zalo)
+ONLINE_CHANNELS = ("web", "open311", "api", "zalo")
 
 Condition = Callable[[datetime], ColumnElement[bool]]
 

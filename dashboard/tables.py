@@ -102,6 +102,7 @@ def channel_label(language: str, channel: str) -> str:
         "phone": _("Phone"),
         "open311": _("Open311 apps"),
         "api": _("API"),
+        "zalo": _("Zalo"),
     }
     return labels.get(channel, channel)
 

@@ -23,6 +23,7 @@ from httpbase.render import render
 from staff.deps import require_roles
 from staff.models import Role, StaffUser
 from tickets import codes
+from tickets.models import Channel
 from tickets.public import STATE_LABELS
 
 VIEW_ROLES = (Role.official.value, Role.admin.value, Role.agency_head.value)
@@ -152,8 +153,7 @@ def overview(
                 group: sorted(labels.names[group].items(), key=lambda item: item[1])
                 for group in ("category_id", "area_id", "agency_id")
             },
-            "channels": [(c, tables.channel_label(language, c)) for c in
-                         ("web", "sms", "phone", "open311", "api")],
+            "channels": [(c.value, tables.channel_label(language, c.value)) for c in Channel],
             "fmt_share": tables.fmt_share,
             "fmt_hours": tables.fmt_hours,
             "fmt_number": tables.fmt_number,

@@ -19,3 +19,6 @@ def fetch_mms_media(*, attachment_id: int) -> str:
             session=session, attachment_id=attachment_id, settings=get_settings()
         )
 
+
+
+from intake import zalo_tasks  # noqa: E402,F401  (registers the Zalo tasks)

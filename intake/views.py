@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from httpbase.deps import SessionDep, SettingsDep
-from intake import callcentre, delivery, sms, voice
+from intake import callcentre, delivery, sms, voice, zalo_views
 from intake.twilio_auth import TwilioParams
 
 TWIML = "application/xml"
@@ -76,4 +76,4 @@ def recording_status(
     return Response(status_code=204)
 
 
-routers = [twilio_router, callcentre.router]
+routers = [twilio_router, callcentre.router, *zalo_views.routers]

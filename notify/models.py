@@ -21,6 +21,7 @@ class MessageStatus(StrEnum):
     failed = "failed"
     undelivered = "undelivered"
     suppressed = "suppressed"  # opted out, or no contact to send to
+    held = "held"  # Zalo: outside the messaging window, sent when the resident writes again
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -38,7 +39,7 @@ class OutboundMessage(SQLModel, table=True):
     )
     dedupe_key: str = Field(max_length=120)
     kind: str = Field(max_length=40)  # acknowledged, info_requested, resolved, reply ...
-    channel: str = Field(max_length=10)  # sms, email
+    channel: str = Field(max_length=10)  # sms, email, zalo
     recipient: str = Field(max_length=254)
     language: str = Field(default="vi", max_length=5)
     subject: str | None = Field(default=None, max_length=200)
@@ -68,3 +69,6 @@ class OptOut(SQLModel, table=True):
 
 def as_dict(message: OutboundMessage) -> dict[str, Any]:
     return message.model_dump()
+
+
+from notify.zalo_models import ZaloContact, ZaloTicket, ZaloToken  # noqa: E402,F401  (tables)

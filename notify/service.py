@@ -12,7 +12,7 @@ from core import outbox
 from core.clock import utcnow
 from core.i18n import gettext
 from core.settings import Settings, get_settings
-from notify import senders
+from notify import senders, zalo
 from notify.models import MessageStatus, OptOut, OutboundMessage
 from tickets import codes
 from tickets.models import Ticket
@@ -74,7 +74,10 @@ def message_resident(
     change the message announces; it is sent by a task after the commit.
     """
     settings = settings or get_settings()
-    if ticket.reporter_phone:
+    zalo_contact = zalo.contact_of_ticket(session=session, ticket_id=ticket.id)
+    if zalo_contact is not None:  # filed on Zalo: followed on Zalo
+        channel, recipient = zalo.CHANNEL, str(zalo_contact.id)
+    elif ticket.reporter_phone:
         channel, recipient = "sms", ticket.reporter_phone
     elif ticket.reporter_email:
         channel, recipient = "email", ticket.reporter_email
@@ -94,7 +97,8 @@ def message_resident(
         "link": status_link(ticket, settings),
         **(values or {}),
     }
-    body = gettext(language, TEMPLATES[kind], **filled)
+    template = zalo.TEMPLATES.get(kind, TEMPLATES[kind]) if channel == zalo.CHANNEL else None
+    body = gettext(language, template or TEMPLATES[kind], **filled)
     subject = gettext(language, SUBJECTS[kind], **filled) if channel == "email" else None
     message = OutboundMessage(
         ticket_id=ticket.id,
@@ -130,6 +134,8 @@ def deliver(*, session: Session, message_id: int, settings: Settings | None = No
         # "sending" means a worker died while calling the provider: the message may have gone
         # out, and sending it again could repeat it, so it is left for a person to check
         return message.status
+    if message.channel == zalo.CHANNEL:
+        return zalo.deliver(session=session, message=message, settings=settings)
     if message.channel == "sms" and is_opted_out(session=session, phone=message.recipient):
         message.status = MessageStatus.suppressed
         message.last_error = "the number opted out (STOP)"

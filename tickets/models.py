@@ -22,6 +22,7 @@ class Channel(StrEnum):
     phone = "phone"
     open311 = "open311"
     api = "api"
+    zalo = "zalo"
 
 
 class TicketState(StrEnum):

@@ -51,7 +51,7 @@ def test_loads_the_tickets_with_events_and_every_channel(pg_session, loaded) -> 
         loaded["events"]
     )
     channels = set(pg_session.execute(select(T.channel).distinct()).scalars())
-    assert channels == {"web", "sms", "phone", "open311", "api"}
+    assert channels == {"web", "sms", "phone", "open311", "api", "zalo"}
     first, last = pg_session.execute(select(func.min(T.created_at), func.max(T.created_at))).one()
     assert last <= NOW and NOW - first <= timedelta(days=366)
     for figure in ("transferred", "reopened", "rated", "paused", "rejected", "overdue"):

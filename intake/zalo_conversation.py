@@ -1,0 +1,416 @@
+"""A Zalo conversation: texts, a location pin and photos gathered into one report.
+
+The first text opens a draft and is answered with "do you want to send a photo or your
+location?"; what follows (more text, the pin, photos) joins the draft. The draft is filed when
+the resident sends XONG / DONE, or by a delayed task once they have been quiet for
+ZALO_QUIET_SECONDS; the answer carries the tracking code and the status link. An emergency is
+answered at once with 113 / 114 / 115 and filed without waiting. Commands (TT / STATUS <code>,
+HD / HELP) are answered and file nothing. Replies go out as Zalo messages through notify.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from core import outbox
+from core.clock import as_utc, utcnow
+from core.i18n import gettext
+from core.settings import Settings
+from intake import emergency, sms
+from intake.zalo import ZaloEvent, parse
+from intake.zalo_models import DraftState, ZaloDraft
+from notify import zalo as zalo_notify
+from notify.models import MessageStatus, OutboundMessage
+from notify.zalo_models import ZaloContact
+from tickets import codes
+from tickets import replies as ticket_replies
+from tickets import service as tickets_service
+from tickets.lifecycle import OPEN_STATES
+from tickets.models import Channel, InboundMessage, Ticket, TicketState
+
+log = logging.getLogger(__name__)
+
+FILE_DRAFT_TASK = "intake.zalo_file_draft"
+FETCH_PHOTO_TASK = "intake.fetch_zalo_photo"
+MAX_PHOTOS = 10
+DONE_WORDS = {"XONG", "DONE", "HET", "GUI", "GUI DI", "HOAN TAT", "DU ROI", "FINISH", "SEND"}
+USER_EVENTS = {"user_send_text", "user_send_image", "user_send_location"}
+
+
+@dataclass
+class Outcome:
+    handled_as: str
+    ticket_id: int | None = None
+    replies: list[str] = field(default_factory=list)
+
+
+# --- the event task --------------------------------------------------------------------------
+
+
+def handle_event(*, session: Session, inbound_id: int, settings: Settings) -> str:
+    """Act on one stored event, once: the InboundMessage records how it was handled."""
+    row = session.get(InboundMessage, inbound_id)
+    if row is None:
+        raise LookupError(f"inbound message {inbound_id} does not exist")
+    if row.payload.get("handled_as") != "queued":
+        return "already_handled"
+    event = parse(row.payload.get("event") or {})
+    contact = _contact(session, event) if event.user_id else None
+    if contact is None:
+        outcome = Outcome("no_sender")
+    else:
+        outcome = _dispatch(session=session, event=event, contact=contact, row=row,
+                            settings=settings)
+        for index, text in enumerate(outcome.replies):
+            zalo_notify.queue_message(
+                session=session, contact=contact, body=text, kind="zalo_reply",
+                language=contact.language, ticket_id=outcome.ticket_id,
+                dedupe_key=f"zalo-reply-{inbound_id}-{index}",
+            )
+    row.payload = {**row.payload, "handled_as": outcome.handled_as}
+    row.ticket_id = row.ticket_id or outcome.ticket_id
+    session.add(row)
+    session.flush()
+    return outcome.handled_as
+
+
+def _contact(session: Session, event: ZaloEvent) -> ZaloContact:
+    """The sender's contact, locked so that one resident's events are handled one at a time."""
+    assert event.user_id is not None
+    try:
+        with session.begin_nested():
+            contact = zalo_notify.contact_for(session=session, user_id=event.user_id)
+    except IntegrityError:  # created concurrently by the handling of another event
+        contact = zalo_notify.contact_for(session=session, user_id=event.user_id)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(ZaloContact).where(col(ZaloContact.id) == contact.id).with_for_update()
+        )
+    return contact
+
+
+def _dispatch(
+    *, session: Session, event: ZaloEvent, contact: ZaloContact, row: InboundMessage,
+    settings: Settings,
+) -> Outcome:
+    if event.name in USER_EVENTS:
+        contact.last_inbound_at = utcnow()  # a new customer-service window opens
+        if event.text:
+            contact.language = sms.detect_language(event.text, default=contact.language)
+        session.add(contact)
+        zalo_notify.release_held(session=session, contact=contact)
+    if event.name == "follow":
+        contact.following, contact.opted_out = True, False
+        contact.last_inbound_at = utcnow()
+        session.add(contact)
+        return Outcome("follow", replies=[greeting(contact.language)])
+    if event.name == "unfollow":
+        contact.following, contact.opted_out = False, True
+        session.add(contact)
+        return Outcome("unfollow")  # nothing more is sent until they follow again
+    if event.name in ("user_received_message", "user_seen_message"):
+        return Outcome(record_receipt(session=session, msg_ids=event.msg_ids))
+    if event.name == "user_send_text":
+        return _text(session=session, event=event, contact=contact, row=row, settings=settings)
+    if event.name == "user_send_image":
+        return _extra(session=session, event=event, contact=contact, row=row, settings=settings)
+    if event.name == "user_send_location":
+        return _extra(session=session, event=event, contact=contact, row=row, settings=settings)
+    return Outcome("ignored")
+
+
+# --- texts -----------------------------------------------------------------------------------
+
+
+def _text(
+    *, session: Session, event: ZaloEvent, contact: ZaloContact, row: InboundMessage,
+    settings: Settings,
+) -> Outcome:
+    text = event.text[: settings.max_description_chars]
+    language = contact.language
+    form = sms.keyword_form(text)
+    if form in sms.HELP_WORDS:
+        contact.language = sms.HELP_WORDS[form]
+        return Outcome("help", replies=[help_text(contact.language)])
+    status = sms.parse_status_command(text)
+    if status is not None:
+        contact.language = status[0]
+        answer = sms.status_text(session=session, language=status[0], typed=status[1],
+                                 settings=settings)
+        return Outcome("status", replies=[answer])
+    draft = open_draft(session=session, contact=contact)
+    if form in DONE_WORDS:
+        if draft is None:
+            return Outcome("nothing_to_file", replies=[gettext(
+                language, "Hotline 1022: there is no report to send. Describe the problem and "
+                          "where it is.")])
+        return file_draft(session=session, draft=draft, contact=contact, settings=settings)
+    if not text:
+        return Outcome("empty")
+    kind = emergency.detect(text)
+    if draft is None and kind is None:
+        waiting = _waiting_ticket(session, contact)
+        if waiting is not None:  # the agency asked this resident a question
+            ticket_replies.add_resident_information(
+                session=session, ticket=waiting, text=text, channel=Channel.zalo
+            )
+            return Outcome("information", ticket_id=waiting.id, replies=[gettext(
+                language, "Hotline 1022: thank you, your answer was added to report %(code)s.",
+                code=codes.display(waiting.code))])
+    opened = draft is None
+    draft = draft or _new_draft(session, contact)
+    draft.texts = [*draft.texts, text]
+    return _continue(session=session, draft=draft, contact=contact, row=row, opened=opened,
+                     emergency_kind=kind, settings=settings)
+
+
+def _extra(
+    *, session: Session, event: ZaloEvent, contact: ZaloContact, row: InboundMessage,
+    settings: Settings,
+) -> Outcome:
+    """A photo or a pin: joins the report being written, else the newest open report."""
+    if not event.photos and event.coordinates is None:
+        return Outcome("empty")
+    kind = emergency.detect(event.text) if event.text else None
+    draft = open_draft(session=session, contact=contact)
+    if draft is None and not event.text:
+        ticket = _open_ticket(session, contact)
+        if ticket is not None:
+            return _add_to_ticket(session=session, ticket=ticket, event=event,
+                                  language=contact.language)
+    opened = draft is None
+    draft = draft or _new_draft(session, contact)
+    if event.text:
+        draft.texts = [*draft.texts, event.text[: settings.max_description_chars]]
+    room = MAX_PHOTOS - len(draft.photos)
+    if event.photos and room > 0:
+        draft.photos = [*draft.photos, *({"url": url} for url in event.photos[:room])]
+    if event.coordinates is not None:
+        draft.latitude, draft.longitude = event.coordinates
+    return _continue(session=session, draft=draft, contact=contact, row=row, opened=opened,
+                     emergency_kind=kind, settings=settings)
+
+
+def _continue(
+    *, session: Session, draft: ZaloDraft, contact: ZaloContact, row: InboundMessage,
+    opened: bool, emergency_kind: str | None, settings: Settings,
+) -> Outcome:
+    assert row.id is not None
+    draft.inbound_ids = [*draft.inbound_ids, row.id]
+    draft.last_message_at = utcnow()
+    session.add(draft)
+    session.flush()
+    if emergency_kind is not None:  # answered first and filed now, without the quiet wait
+        draft.emergency = True
+        filed = file_draft(session=session, draft=draft, contact=contact, settings=settings)
+        filed.replies = [emergency.advice(contact.language), *filed.replies]
+        return filed
+    outbox.enqueue(session=session, task=FILE_DRAFT_TASK, args={"draft_id": draft.id},
+                   delay_seconds=settings.zalo_quiet_seconds)
+    if not opened:
+        return Outcome("added_to_draft")
+    minutes = max(1, round(settings.zalo_quiet_seconds / 60))
+    if draft.texts:
+        ask = gettext(
+            contact.language,
+            "Hotline 1022: thank you. Do you want to send a photo or your location? Send them "
+            "now, then XONG when you are done; otherwise your report is sent in %(minutes)s "
+            "minutes.", minutes=minutes)
+    else:
+        ask = gettext(
+            contact.language,
+            "Hotline 1022: thank you. Now describe the problem in a message, then send XONG "
+            "when you are done; otherwise your report is sent in %(minutes)s minutes.",
+            minutes=minutes)
+    return Outcome("draft", replies=[ask])
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def open_draft(*, session: Session, contact: ZaloContact) -> ZaloDraft | None:
+    return session.execute(
+        select(ZaloDraft).where(
+            col(ZaloDraft.contact_id) == contact.id, col(ZaloDraft.state) == DraftState.open
+        )
+    ).scalar_one_or_none()
+
+
+def _new_draft(session: Session, contact: ZaloContact) -> ZaloDraft:
+    assert contact.id is not None
+    draft = ZaloDraft(contact_id=contact.id, language=contact.language)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def file_when_quiet(*, session: Session, draft_id: int, settings: Settings) -> str:
+    """The delayed task: file the draft if the resident has been quiet long enough."""
+    draft = session.get(ZaloDraft, draft_id)
+    if draft is None:
+        raise LookupError(f"Zalo draft {draft_id} does not exist")
+    if draft.state != DraftState.open:
+        return "already_filed"
+    last = as_utc(draft.last_message_at) or utcnow()
+    if utcnow() - last < timedelta(seconds=settings.zalo_quiet_seconds) - timedelta(seconds=1):
+        return "not_quiet_yet"  # a later message queued its own, later, task
+    contact = session.get(ZaloContact, draft.contact_id)
+    assert contact is not None
+    outcome = file_draft(session=session, draft=draft, contact=contact, settings=settings)
+    for index, text in enumerate(outcome.replies):
+        zalo_notify.queue_message(
+            session=session, contact=contact, body=text, kind="zalo_reply",
+            language=contact.language, ticket_id=outcome.ticket_id,
+            dedupe_key=f"zalo-draft-{draft_id}-{index}",
+        )
+    return outcome.handled_as
+
+
+def file_draft(
+    *, session: Session, draft: ZaloDraft, contact: ZaloContact, settings: Settings
+) -> Outcome:
+    """One ticket from everything the draft gathered; answered with its code and link."""
+    language = draft.language = contact.language
+    if not draft.texts and not draft.photos:
+        draft.state, draft.filed_at = DraftState.filed, utcnow()
+        session.add(draft)
+        return Outcome("draft_without_report", replies=[gettext(
+            language, "Hotline 1022: describe the problem and where it is in a message, and "
+                      "we will file your report.")])
+    description = "\n".join(draft.texts)[: settings.max_description_chars] or gettext(
+        language, "(photo sent on Zalo)")
+    report = tickets_service.NewReport(
+        description=description,
+        channel=Channel.zalo,
+        language=language,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        emergency=draft.emergency or emergency.detect(description) is not None,
+    )
+    ticket = tickets_service.file_report(session=session, report=report)
+    assert ticket.id is not None
+    zalo_notify.follow_ticket(session=session, ticket_id=ticket.id, contact=contact)
+    for inbound_id in draft.inbound_ids:
+        inbound = session.get(InboundMessage, inbound_id)
+        if inbound is not None and inbound.ticket_id is None:
+            inbound.ticket_id = ticket.id
+            session.add(inbound)
+    attach_photos(session=session, ticket=ticket, urls=[p["url"] for p in draft.photos])
+    draft.state, draft.ticket_id, draft.filed_at = DraftState.filed, ticket.id, utcnow()
+    session.add(draft)
+    session.flush()
+    receipt = gettext(
+        language,
+        "Hotline 1022: we received your report. Tracking code %(code)s. Follow it: %(link)s",
+        code=codes.display(ticket.code),
+        link=sms.status_link(ticket.code, language, settings),
+    )
+    return Outcome("report", ticket_id=ticket.id, replies=[receipt])
+
+
+# --- photos and pins for a filed report ------------------------------------------------------
+
+
+def attach_photos(*, session: Session, ticket: Ticket, urls: list[str]) -> None:
+    """Each photo is a private link to Zalo's copy until a task fetches and checks it."""
+    for url in urls[:MAX_PHOTOS]:
+        attachment = tickets_service.add_attachment(
+            session=session,
+            ticket=ticket,
+            attachment=tickets_service.NewAttachment(
+                content_type="image/jpeg", size_bytes=0, source_url=url
+            ),
+        )
+        attachment.public = False  # private by default; staff decide what is published
+        session.add(attachment)
+        session.flush()
+        outbox.enqueue(
+            session=session, task=FETCH_PHOTO_TASK, args={"attachment_id": attachment.id}
+        )
+
+
+def _add_to_ticket(
+    *, session: Session, ticket: Ticket, event: ZaloEvent, language: str
+) -> Outcome:
+    attach_photos(session=session, ticket=ticket, urls=event.photos)
+    if event.coordinates is not None and ticket.latitude is None:
+        ticket.latitude, ticket.longitude = event.coordinates
+        session.add(ticket)
+    tickets_service.record_event(
+        session=session, ticket=ticket, kind="info_received", actor=tickets_service.RESIDENT,
+        public=False,
+        data={"channel": Channel.zalo, "photos": len(event.photos),
+              "location": event.coordinates is not None},
+    )
+    session.flush()
+    what = (
+        "Hotline 1022: your photo was added to report %(code)s."
+        if event.photos
+        else "Hotline 1022: your location was added to report %(code)s."
+    )
+    return Outcome("added_to_report", ticket_id=ticket.id,
+                   replies=[gettext(language, what, code=codes.display(ticket.code))])
+
+
+def _contact_tickets(session: Session, contact: ZaloContact, states: list[str]) -> Ticket | None:
+    ids = zalo_notify.tickets_of(session=session, contact=contact)
+    if not ids:
+        return None
+    return session.execute(
+        select(Ticket)
+        .where(col(Ticket.id).in_(ids[:50]), col(Ticket.state).in_(states))
+        .order_by(col(Ticket.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _open_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
+    return _contact_tickets(session, contact, [state.value for state in OPEN_STATES])
+
+
+def _waiting_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
+    return _contact_tickets(session, contact, [TicketState.waiting_for_resident.value])
+
+
+# --- receipts and fixed answers --------------------------------------------------------------
+
+
+def record_receipt(*, session: Session, msg_ids: list[str]) -> str:
+    """Zalo says our messages reached (or were seen by) the resident: record it on the rows."""
+    if not msg_ids:
+        return "receipt"
+    rows = session.execute(
+        select(OutboundMessage).where(
+            col(OutboundMessage.channel) == zalo_notify.CHANNEL,
+            col(OutboundMessage.provider_id).in_(msg_ids[:50]),
+            col(OutboundMessage.status) == MessageStatus.sent,
+        )
+    ).scalars()
+    for message in rows:
+        message.status, message.status_at = MessageStatus.delivered, utcnow()
+        session.add(message)
+    return "receipt"
+
+
+def greeting(language: str) -> str:
+    return gettext(
+        language,
+        "Hotline 1022 on Zalo: thank you for following. Describe a problem in the city (what "
+        "and where), add a photo and your location, and we reply with a tracking code. "
+        "TT <code>: the state of a report. Emergencies: 113, 114, 115.",
+    )
+
+
+def help_text(language: str) -> str:
+    return gettext(
+        language,
+        "Hotline 1022 on Zalo: describe a problem in the city (what and where), add a photo "
+        "and your location, then send XONG. We reply with a tracking code. TT <code> or "
+        "STATUS <code>: the state of a report. Emergencies: 113, 114, 115.",
+    )
