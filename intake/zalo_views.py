@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from httpbase.deps import SessionDep, SettingsDep, get_language
-from httpbase.errors import error_body
 from core.errors import HotlineError, NotFound
 from core.settings import Settings
+from httpbase.deps import SessionDep, SettingsDep, get_language
+from httpbase.errors import error_body
 from intake import zalo, zalo_auth
 
 log = logging.getLogger(__name__)
