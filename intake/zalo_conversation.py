@@ -11,6 +11,7 @@ HD / HELP) are answered and file nothing. Replies go out as Zalo messages throug
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ from intake.zalo_models import DraftState, ZaloDraft
 from notify import zalo as zalo_notify
 from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact
+from places import service as places_service
+from routing.models import Area
 from tickets import codes
 from tickets import replies as ticket_replies
 from tickets import service as tickets_service
@@ -40,6 +43,7 @@ FILE_DRAFT_TASK = "intake.zalo_file_draft"
 FETCH_PHOTO_TASK = "intake.fetch_zalo_photo"
 MAX_PHOTOS = 10
 DONE_WORDS = {"XONG", "DONE", "HET", "GUI", "GUI DI", "HOAN TAT", "DU ROI", "FINISH", "SEND"}
+MAX_WARD_DISTANCE_KM = 15.0  # ward centres are a few km apart; farther means another province
 USER_EVENTS = {"user_send_text", "user_send_image", "user_send_location"}
 
 
@@ -289,6 +293,7 @@ def file_draft(
         description=description,
         channel=Channel.zalo,
         language=language,
+        area_id=ward_of_pin(session=session, latitude=draft.latitude, longitude=draft.longitude),
         latitude=draft.latitude,
         longitude=draft.longitude,
         emergency=draft.emergency or emergency.detect(description) is not None,
@@ -312,6 +317,29 @@ def file_draft(
         link=sms.status_link(ticket.code, language, settings),
     )
     return Outcome("report", ticket_id=ticket.id, replies=[receipt])
+
+
+def ward_of_pin(*, session: Session, latitude: float | None, longitude: float | None) -> str | None:
+    """The ward whose centre is nearest to the pin, if the pin is within the city's reach."""
+    if latitude is None or longitude is None:
+        return None
+    try:
+        ward = places_service.nearest_ward(lat=latitude, lon=longitude)
+    except Exception:  # the place lookup must never stop a report from being filed
+        log.exception("nearest ward lookup failed")
+        return None
+    if ward is None or ward.lat is None or ward.lon is None:
+        return None
+    if _distance_km(latitude, longitude, ward.lat, ward.lon) > MAX_WARD_DISTANCE_KM:
+        return None  # a pin far outside the province names no ward of ours
+    return ward.code if session.get(Area, ward.code) is not None else None
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 # --- photos and pins for a filed report ------------------------------------------------------
@@ -341,6 +369,9 @@ def _add_to_ticket(
     attach_photos(session=session, ticket=ticket, urls=event.photos)
     if event.coordinates is not None and ticket.latitude is None:
         ticket.latitude, ticket.longitude = event.coordinates
+        ticket.area_id = ticket.area_id or ward_of_pin(
+            session=session, latitude=ticket.latitude, longitude=ticket.longitude
+        )
         session.add(ticket)
     tickets_service.record_event(
         session=session, ticket=ticket, kind="info_received", actor=tickets_service.RESIDENT,

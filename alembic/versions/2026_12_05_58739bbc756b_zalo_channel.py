@@ -1,7 +1,7 @@
 """zalo channel
 
 Revision ID: 58739bbc756b
-Revises: 4432f3a3c43c
+Revises: 402c49f24e59
 Create Date: 2026-12-05 07:31:45.106001
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import core.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = '58739bbc756b'
-down_revision: str | Sequence[str] | None = '4432f3a3c43c'
+down_revision: str | Sequence[str] | None = '402c49f24e59'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,6 +13,7 @@ from intake import zalo_conversation
 from intake.zalo_models import ZaloDraft
 from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact, ZaloTicket
+from routing.models import Area
 from tests import factories
 from tests.intake.helpers import count, jpeg_bytes
 from tests.intake.zalo_helpers import (
@@ -85,6 +86,8 @@ def test_a_text_a_pin_and_a_photo_become_one_report_with_a_place_and_a_photo(
     ticket = only_ticket(pg_session)
     assert (ticket.channel, ticket.language, ticket.description) == ("zalo", "vi", VI_REPORT)
     assert (ticket.latitude, ticket.longitude) == PIN
+    ward = pg_session.get(Area, ticket.area_id)  # the ward whose centre is nearest the pin
+    assert ward is not None and ward.name_vi == "Phường Sài Gòn"
     photo = pg_session.execute(select(Attachment)).scalar_one()
     assert photo.ticket_id == ticket.id and photo.source_url == PHOTO_URL
     assert photo.storage_path and photo.sha256 and photo.public is False  # private by default
@@ -291,3 +294,12 @@ def test_photos_from_other_hosts_are_never_fetched(zalo, pg_session, settings) -
                                                         "intake.fetch_zalo_photo"})
         assert len(caught.calls) == 0
     assert ("intake.fetch_zalo_photo", "not_zalo_media") in results
+
+
+def test_a_pin_far_outside_the_city_gives_no_ward(zalo, pg_session, settings) -> None:
+    post(zalo, text_event(VI_REPORT))
+    post(zalo, location_event(21.0285, 105.8542))  # Hà Nội
+    post(zalo, text_event("xong"))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    ticket = only_ticket(pg_session)
+    assert (ticket.latitude, ticket.area_id) == (21.0285, None)
