@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install chromium migrate data model lint bench clean
+.PHONY: run test install chromium migrate data model lint bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places
 	$(BIN)/lint-imports
+
+# mutation testing of the modules that carry residents' promises (docs/testing.md); long, and not
+# part of `make test`. MODULES=tickets/sweeps.py limits it to some modules.
+mutation: install
+	$(BIN)/python tools/mutation.py $(MODULES)
 
 bench: install
 	$(BIN)/python bench/intake.py

@@ -99,7 +99,9 @@ def _prepare(url: str) -> Engine:
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
     global _PG_AVAILABLE
-    if _PG_AVAILABLE is None:
+    # created afresh by every pytest session, also a second one in the same process (mutmut
+    # runs pytest again and again in one process and its forks): the last one dropped it
+    if _PG_AVAILABLE is not False:
         _PG_AVAILABLE = _create_pg_database()
     if not _PG_AVAILABLE:
         unavailable("PostgreSQL is not reachable at 127.0.0.1:5432")

@@ -1,0 +1,224 @@
+"""Mutation testing of the modules that carry residents' promises (`make mutation`).
+
+For each module, one at a time: a scratch copy of the working tree, mutmut (pinned in the test
+extras) configured to mutate that one file and to run only the fast tests that guard it, then
+the score: killed / (killed + survived + no tests + timeouts + suspicious). Skipped mutants
+(none here) and mutants that could not be built are left out. The machine is shared, so each
+module runs with one child process; a full run takes long (see docs/testing.md).
+
+    python tools/mutation.py                    # every module below
+    python tools/mutation.py tickets/sweeps.py  # one module (any listed name, or a prefix)
+    python tools/mutation.py --list             # the modules and their tests
+
+Survivors are printed (mutmut's name and diff) and written to var/mutation/<module>.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = Path(os.environ.get("MUTATION_SCRATCH", "/tmp/hotline-mutation"))
+REPORTS = ROOT / "var" / "mutation"
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str
+    tests: tuple[str, ...]
+    # fnmatch patterns of mutant names to run (default: all of the file's mutants)
+    only: tuple[str, ...] = ()
+    note: str = ""
+    extra_pytest_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("tickets/deadlines.py",
+           ("tests/tickets/test_deadline_calendar.py", "tests/tickets/test_deadlines.py")),
+    Target("tickets/policy.py",
+           ("tests/tickets/test_deadline_calendar.py", "tests/tickets/test_deadlines.py",
+            "tests/tickets/test_reopen_deadlines.py")),
+    Target("tickets/workflow.py",
+           ("tests/tickets/test_lifecycle_rules.py", "tests/tickets/test_reopen_deadlines.py",
+            "tests/tickets/test_actions.py", "tests/tickets/test_deadlines.py"),
+           only=("*reopen*", "*resolve*", "*transfer*", "*pause*", "*resume*", "*ask*",
+                 "*answer*", "*request_information*", "*start*"),
+           note="the transitions named by issue 19: reopen, resolve, transfer, pause/answer"),
+    Target("tickets/redact.py", ("tests/tickets/test_public_masking.py",)),
+    Target("tickets/public.py",
+           ("tests/tickets/test_public_masking.py", "tests/staff/test_public_record.py")),
+    Target("tickets/sweeps.py",
+           ("tests/tickets/test_sweeps.py", "tests/tickets/test_concurrent_sweeps.py")),
+    Target("core/outbox.py",
+           ("tests/core/test_outbox_guards.py", "tests/core/test_outbox_commit.py")),
+    Target("core/runner.py",
+           ("tests/core/test_outbox_guards.py", "tests/core/test_outbox_commit.py")),
+    Target("staff/service.py", ("tests/staff/test_access.py", "tests/staff/test_access_rules.py"),
+           only=("*can_view*", "*check_view*", "*check_act*"),
+           note="the access checks only (accounts and sessions are not in scope)"),
+    Target("intake/twilio_auth.py", ("tests/intake/test_twilio_auth.py",)),
+)
+
+COUNTED = ("killed", "survived", "no_tests", "timeout", "suspicious", "segfault")
+
+
+def existing(paths: tuple[str, ...]) -> list[str]:
+    return [p for p in paths if (ROOT / p).exists()]
+
+
+def copy_tree(target: Path) -> None:
+    """The working tree as git sees it (tracked and new files), without var/ and mutants/."""
+    if target.exists():
+        shutil.rmtree(target)
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+        capture_output=True, text=True,
+    ).stdout.splitlines()
+    for name in listed:
+        source = ROOT / name
+        if not source.is_file() or name.startswith(("var/", "mutants/")):
+            continue
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def configure(copy: Path, module: Target, tests: list[str]) -> None:
+    package = module.path.split("/")[0]
+    others = sorted(
+        p.name for p in copy.iterdir()
+        if p.name not in (package, "mutants") and not p.name.startswith(".")
+    )
+    settings = {
+        "source_paths": [package],
+        "only_mutate": [module.path],
+        "also_copy": others,
+        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x",
+                                *module.extra_pytest_args],
+        "use_git_change_detection": False,
+        "timeout_multiplier": 10.0,
+        "timeout_constant": 30.0,
+        "debug": True,
+    }
+    lines = ["", "[tool.mutmut]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text("utf-8") + "\n".join(lines) + "\n", "utf-8")
+
+
+def mutmut(copy: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(copy / "mutants"), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "mutmut", *args]
+    if log is None:
+        return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
+                              check=False)
+    with log.open("w") as out:
+        return subprocess.run(command, cwd=copy, env=env, stdout=out, stderr=subprocess.STDOUT,
+                              text=True, check=False)
+
+
+def statuses(copy: Path, module: Target) -> dict[str, str]:
+    """mutant name -> status, from mutmut's own results (all of them)."""
+    listed = mutmut(copy, "results", "--all", "true").stdout
+    found: dict[str, str] = {}
+    for line in listed.splitlines():
+        if ":" not in line:
+            continue
+        name, status = (part.strip() for part in line.rsplit(":", 1))
+        found[name] = status.replace(" ", "_")
+    if module.only:
+        import fnmatch
+
+        found = {n: s for n, s in found.items()
+                 if any(fnmatch.fnmatch(n, pattern) for pattern in module.only)}
+    return found
+
+
+def run(module: Target) -> dict[str, object]:
+    tests = existing(module.tests)
+    if not (ROOT / module.path).exists():
+        return {"module": module.path, "error": "module not found"}
+    if not tests:
+        return {"module": module.path, "error": "no tests found"}
+    slug = module.path.replace("/", "_").removesuffix(".py")
+    copy = SCRATCH / slug
+    copy_tree(copy)
+    configure(copy, module, tests)
+    # on PYTHONPATH before mutmut fills it: an entry missing at start-up is never looked at again
+    (copy / "mutants").mkdir()
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    log = REPORTS / f"{slug}.log"
+    started = time.monotonic()
+    mutmut(copy, "run", "--max-children", "1", *module.only, log=log)
+    found = statuses(copy, module)
+    counts = {status: sum(1 for s in found.values() if s == status)
+              for status in sorted(set(found.values()))}
+    killed = counts.get("killed", 0)
+    counted = sum(counts.get(s, 0) for s in COUNTED)
+    survivors = sorted(n for n, s in found.items() if s != "killed")
+    report = REPORTS / f"{slug}.txt"
+    with report.open("w") as out:
+        out.write(f"{module.path}: {killed}/{counted} killed\n{json.dumps(counts)}\n\n")
+        for name in survivors:
+            out.write(f"## {name} ({found[name]})\n")
+            out.write(mutmut(copy, "show", name).stdout + "\n")
+    return {
+        "module": module.path,
+        "tests": tests,
+        "killed": killed,
+        "counted": counted,
+        "score": round(killed / counted, 3) if counted else None,
+        "counts": counts,
+        "survivors": survivors,
+        "minutes": round((time.monotonic() - started) / 60, 1),
+        "report": str(report.relative_to(ROOT)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="module paths (default: all)")
+    parser.add_argument("--list", action="store_true", help="print the modules and tests")
+    parser.add_argument("--floor", type=float, default=0.8, help="score each module must reach")
+    options = parser.parse_args()
+    chosen = [t for t in TARGETS
+              if not options.modules or any(t.path.startswith(m) for m in options.modules)]
+    if options.list:
+        for target in chosen:
+            print(target.path, "<-", " ".join(existing(target.tests)) or "(no tests yet)")
+        return 0
+    results = []
+    for target in chosen:
+        print(f"mutating {target.path} ...", flush=True)
+        result = run(target)
+        results.append(result)
+        if "error" in result or result.get("score") is None:
+            print(f"  {target.path}: {result.get('error', 'no mutant was tested')}", flush=True)
+        else:
+            print(f"  {target.path}: {result['killed']}/{result['counted']} killed "
+                  f"({result['score']:.0%}) in {result['minutes']} min; "
+                  f"survivors in {result['report']}", flush=True)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / "scores.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("\nmodule                          score")
+    below = 0
+    for result in results:
+        score = result.get("score")
+        shown = f"{score:.0%}" if isinstance(score, float) else str(result.get("error"))
+        print(f"{result['module']:<32}{shown}")
+        if not isinstance(score, float) or score < options.floor:
+            below += 1
+    return 1 if below else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
