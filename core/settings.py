@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # working calendar
     holiday_country: str = "VN"
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    # how long after a resolution the resident may reopen it; then the sweep closes the ticket
+    reopen_window_days: int = Field(default=7, ge=1, le=90)
 
     # outbound channels (console backends when unset)
     twilio_account_sid: str | None = None

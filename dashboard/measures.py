@@ -11,11 +11,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, func, literal, not_, or_
+from sqlalchemy import Date, and_, case, cast, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import as_utc
 from dashboard.models import ACK_BUCKETS, BUCKET_EDGES_HOURS, COUNTS, RESOLVE_BUCKETS
+from tickets import policy
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Ticket, TicketState
 
@@ -37,16 +38,12 @@ def _paused() -> ColumnElement[bool]:
 
 
 def _ack_missed(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        T.state == TicketState.routed.value,
-        T.acknowledged_at.is_(None),
-        T.ack_due_at < now,
-    )
+    return policy.ack_missed_sql(T, now)
 
 
 def _resolve_missed(now: datetime) -> ColumnElement[bool]:
     # a paused clock (waiting for the resident) is never overdue; its deadline moves on resume
-    return and_(_is_open(), not_(_paused()), T.resolve_due_at < now)
+    return policy.resolve_missed_sql(T, now)
 
 
 def _resolved() -> ColumnElement[bool]:
@@ -56,7 +53,7 @@ def _resolved() -> ColumnElement[bool]:
 CONDITIONS: dict[str, Condition] = {
     "created": lambda now: literal(True),
     "open": lambda now: _is_open(),
-    "overdue": lambda now: or_(_resolve_missed(now), _ack_missed(now)),
+    "overdue": lambda now: policy.overdue_sql(T, now),
     "paused": lambda now: _paused(),
     "rejected": lambda now: T.state == TicketState.rejected.value,
     "ack_on_time": lambda now: and_(

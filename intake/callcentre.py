@@ -19,7 +19,6 @@ from httpbase.deps import LanguageDep, SessionDep, SettingsDep
 from httpbase.render import page_language, render
 from intake import emergency
 from intake import service as intake_service
-from notify import service as notify_service
 from routing import service as routing_service
 from staff.deps import require_roles
 from staff.models import StaffUser
@@ -127,9 +126,6 @@ def callcentre_submit(
         actor=tickets_service.Actor(type=ActorType.staff, id=operator.id, label=operator.name),
         public=False,
         data={"channel": Channel.phone},
-    )
-    notify_service.message_resident(
-        session=session, ticket=ticket, kind="received", settings=settings
     )
     session.commit()
     return RedirectResponse(

@@ -1,4 +1,5 @@
-"""The web form and the JSON API file reports through here (other channels have adapters)."""
+"""The web form, the JSON API and the call centre check a resident's report here, then file it
+through the one intake door (intake.filing)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from sqlmodel import Session
 
 from core.errors import InvalidInput
 from core.settings import Settings
-from intake import emergency, photos, validation
+from intake import filing, photos, validation
 from routing.models import Area, Category
 from tickets import service as tickets_service
-from tickets.models import Ticket
 
 
 @dataclass
@@ -32,15 +32,21 @@ class ReportInput:
     photo: bytes | None = None
 
 
-@dataclass(frozen=True)
-class Submitted:
-    ticket: Ticket
+Submitted = filing.Filed
+
+
+@dataclass
+class Checked:
+    """A report that passed every check, with what the checks found on the way."""
+
+    report: tickets_service.NewReport
+    photo: photos.CheckedPhoto | None
     emergency_kind: str | None
 
 
 def validate(
     *, session: Session, form: ReportInput, settings: Settings, require_place: bool = True
-) -> tuple[tickets_service.NewReport, photos.CheckedPhoto | None]:
+) -> Checked:
     """Check everything before anything is written; the first problem raises InvalidInput."""
     text = validation.description(form.description, max_chars=settings.max_description_chars)
     language = validation.language(form.language, default=settings.default_language)
@@ -56,12 +62,13 @@ def validate(
     )
     # An emergency in progress is filed (and answered with 113/114/115) even without a place:
     # a resident in danger must not be sent back to the form.
+    emergency_kind = filing.screen(text)
     if (
         require_place
         and area_id is None
         and address is None
         and latitude is None
-        and emergency.detect(text) is None
+        and emergency_kind is None
     ):
         raise InvalidInput(
             "Tell us where: choose a ward, type an address or give coordinates.", field="area_id"
@@ -89,7 +96,7 @@ def validate(
         anonymous=bool(form.anonymous),
         requested_category_id=category_id,
     )
-    return report, photo
+    return Checked(report=report, photo=photo, emergency_kind=emergency_kind)
 
 
 def submit_report(
@@ -100,12 +107,11 @@ def submit_report(
     channel: str = "web",
     require_place: bool = True,
 ) -> Submitted:
-    report, photo = validate(
+    checked = validate(
         session=session, form=form, settings=settings, require_place=require_place
     )
+    report, photo = checked.report, checked.photo
     report.channel = channel
-    kind = emergency.detect(report.description)
-    report.emergency = kind is not None
     attachments = []
     if photo is not None:
         path = photos.store_photo(photo, media_dir=settings.media_dir)
@@ -117,5 +123,9 @@ def submit_report(
                 storage_path=path,
             )
         )
-    ticket = tickets_service.file_report(session=session, report=report, attachments=attachments)
-    return Submitted(ticket=ticket, emergency_kind=kind)
+    return filing.file_report(
+        session=session,
+        report=report,
+        attachments=attachments,
+        emergency_kind=checked.emergency_kind,
+    )

@@ -28,9 +28,9 @@ from core import outbox
 from core.errors import InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, validation
+from intake import emergency, filing, validation
 from notify import service as notify_service
-from tickets import codes
+from tickets import codes, workflow
 from tickets import replies as ticket_replies
 from tickets import service as tickets_service
 from tickets.models import Channel, InboundMessage, Ticket
@@ -304,16 +304,14 @@ def _decide(
             [gettext(language, "Hotline 1022: your message was empty. Describe the problem and "
                                "where it is in one message.")],
         )
-    kind = emergency.detect(body) if body else None
+    kind = filing.screen(body)
     advice = [emergency.advice(language)] if kind else []
     waiting = None
     if phone is not None and kind is None:  # an emergency is a new report, never an answer
         waiting = ticket_replies.latest_waiting_ticket(session=session, phone=phone)
     if waiting is not None:
         text = body or gettext(language, "(photo sent by MMS)")
-        ticket_replies.add_resident_information(
-            session=session, ticket=waiting, text=text, channel=Channel.sms
-        )
+        workflow.take_answer(session=session, ticket=waiting, text=text, channel=Channel.sms)
         attach_photos(session=session, ticket=waiting, photos=photos)
         answer = gettext(
             language,
@@ -330,7 +328,7 @@ def _decide(
         external_id=message_sid,
         raw_payload={"params": params, "handled_as": "report"},
     )
-    ticket = tickets_service.file_report(session=session, report=report)
+    ticket = filing.file_report(session=session, report=report, emergency_kind=kind).ticket
     attach_photos(session=session, ticket=ticket, photos=photos)
     receipt = gettext(
         language,

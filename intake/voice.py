@@ -25,9 +25,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, validation
+from intake import emergency, filing, validation
 from intake.sms import sender_phone
-from notify import service as notify_service
 from tickets import service as tickets_service
 from tickets.models import Channel, InboundMessage, Ticket
 
@@ -234,7 +233,6 @@ def file_call(
         if ticket is None:
             if transcript:
                 description = transcript[: settings.max_description_chars]
-                kind = emergency.detect(description)
             else:
                 seconds = recording.seconds if recording else 0
                 description = gettext(
@@ -242,23 +240,22 @@ def file_call(
                     "Voice message of %(seconds)s seconds: listen to the recording attached.",
                     seconds=seconds,
                 )
-            ticket = tickets_service.file_report(
+            filed = filing.file_report(
                 session=session,
                 report=tickets_service.NewReport(
                     description=description,
                     channel=Channel.phone,
                     language=language,
                     reporter_phone=sender_phone(params.get("From"), settings=settings),
-                    emergency=kind is not None,
                     external_id=sid,
                     raw_payload={"params": params, "transcript": transcript},
                 ),
+                # a recording without a transcript has no words to scan
+                emergency_kind=filing.screen(transcript and description),
             )
+            ticket, kind = filed.ticket, filed.emergency_kind
         if recording is not None:
             keep_recording(session=session, ticket=ticket, recording=recording)
-        notify_service.message_resident(
-            session=session, ticket=ticket, kind="received", settings=settings
-        )
         return ticket, kind
 
     def again() -> tuple[Ticket, str | None]:

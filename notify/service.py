@@ -26,7 +26,7 @@ TEMPLATES = {
     "info_requested": "Hotline 1022: about your report %(code)s, the agency asks: %(question)s "
     "Reply to this SMS or answer at %(link)s",
     "resolved": "Hotline 1022: your report %(code)s was resolved: %(resolution)s "
-    "Rate the answer or reopen it within 7 days: %(link)s",
+    "Rate the answer or reopen it within %(days)s days: %(link)s",
     "emergency": "If this is an emergency happening now, call 113 (police), 114 (fire and "
     "rescue) or 115 (ambulance) at once.",
     "received": "Hotline 1022: we received your report. Tracking code %(code)s. "
@@ -95,6 +95,7 @@ def message_resident(
     filled = {
         "code": codes.display(ticket.code),
         "link": status_link(ticket, settings),
+        "days": settings.reopen_window_days,
         **(values or {}),
     }
     template = zalo.TEMPLATES.get(kind, TEMPLATES[kind]) if channel == zalo.CHANNEL else None

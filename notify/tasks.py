@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from core.db import session_scope
 from core.tasks import task
-from notify import service
+from notify import (
+    reactions,  # noqa: F401  (its subscribers register on import)
+    service,
+)
 
 
 @task("notify.send")

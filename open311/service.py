@@ -25,11 +25,11 @@ from core.clock import as_utc, utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, validation
+from intake import emergency, filing, validation
 from intake import service as intake_service
 from open311.models import Open311Client
 from routing.models import Agency, Category
-from tickets import codes, redact
+from tickets import codes, policy, redact
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Attachment, Channel, Ticket
@@ -246,9 +246,9 @@ def file_request(
         email=fields.get("email"),
         category_id=category.id,
     )
-    report, _photo = intake_service.validate(session=session, form=form, settings=settings)
+    checked = intake_service.validate(session=session, form=form, settings=settings)
+    report = checked.report
     report.channel = Channel.open311
-    report.emergency = emergency.detect(report.description) is not None
     report.external_id = f"{client.id}:{uuid.uuid4().hex}"
     report.raw_payload = {
         **{key: value for key, value in fields.items() if key != "api_key"},
@@ -264,7 +264,12 @@ def file_request(
                 content_type=LINK_CONTENT_TYPE, size_bytes=0, source_url=media_url, kind="link"
             )
         )
-    ticket = tickets_service.file_report(session=session, report=report, attachments=attachments)
+    ticket = filing.file_report(
+        session=session,
+        report=report,
+        attachments=attachments,
+        emergency_kind=checked.emergency_kind,
+    ).ticket
     return Filed(
         ticket=ticket,
         service_notice=service_notice(ticket=ticket, category=category, language=language),
@@ -503,7 +508,9 @@ def describe_requests(
                 ),
                 "requested_datetime": w3_datetime(ticket.created_at, timezone=timezone),
                 "updated_datetime": w3_datetime(updated, timezone=timezone),
-                "expected_datetime": w3_datetime(ticket.resolve_due_at, timezone=timezone),
+                "expected_datetime": w3_datetime(
+                    policy.expected_resolution(ticket), timezone=timezone
+                ),
                 "address": redact.mask_text(ticket.address) or None,
                 "address_id": ticket.area_id,
                 "zipcode": None,

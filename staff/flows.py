@@ -1,6 +1,6 @@
 """One entry for every staff action on a ticket, shared by the pages and the JSON API.
 
-It checks who may act (staff.service.check_act) before calling tickets.actions.
+It checks who may act (staff.service.check_act) before calling the workflow (tickets.workflow).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlmodel import Session
 from core.errors import InvalidInput
 from staff import service
 from staff.models import StaffUser
-from tickets import actions
 from tickets import service as tickets_service
+from tickets import workflow
 from tickets.models import ActorType, Ticket, TicketEvent
 
 ACTIONS = (
@@ -56,11 +56,11 @@ def perform(
     service.check_act(user, ticket, triage=action == "categorize")
     actor = actor_of(user)
     if action == "acknowledge":
-        return actions.acknowledge(session=session, ticket=ticket, actor=actor)
+        return workflow.acknowledge(session=session, ticket=ticket, actor=actor)
     if action == "start":
-        return actions.start_work(session=session, ticket=ticket, actor=actor)
+        return workflow.start_work(session=session, ticket=ticket, actor=actor)
     if action == "transfer":
-        return actions.transfer(
+        return workflow.transfer(
             session=session,
             ticket=ticket,
             agency_id=_str(payload, "agency_id"),
@@ -68,18 +68,18 @@ def perform(
             actor=actor,
         )
     if action == "request_info":
-        return actions.request_information(
+        return workflow.request_information(
             session=session, ticket=ticket, question=_str(payload, "question"), actor=actor
         )
     if action == "note":
         text = _str(payload, "text")
-        return actions.add_note(session=session, ticket=ticket, text=text, actor=actor)
+        return workflow.add_note(session=session, ticket=ticket, text=text, actor=actor)
     if action == "resolve":
-        return actions.resolve(
+        return workflow.resolve(
             session=session, ticket=ticket, resolution=_str(payload, "resolution"), actor=actor
         )
     if action == "reject":
-        return actions.reject(
+        return workflow.reject(
             session=session,
             ticket=ticket,
             reason=_str(payload, "reason"),
@@ -87,7 +87,7 @@ def perform(
             note=_str(payload, "note") or None,
             actor=actor,
         )
-    return actions.set_category(
+    return workflow.set_category(
         session=session,
         ticket=ticket,
         category_id=_str(payload, "category_id"),

@@ -1,16 +1,22 @@
 """E-mails to staff about deadlines: reminders to the agency, escalations to heads and officials.
 
-Each message is an `outbound_message` row delivered by the `notify.send` task (SMTP, or the
-console when SMTP is not set), so it is sent once and retried with backoff like residents'
-messages. The dedupe key names the deadline, so a repeated sweep queues nothing new.
+They subscribe to the sweep's events (`ticket.reminded`, `ticket.escalated`). Each message is an
+`outbound_message` row delivered by the `notify.send` task (SMTP, or the console when SMTP is
+not set), so it is sent once and retried with backoff like residents' messages. The dedupe key
+names the deadline, so a repeated event queues nothing new.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from core import outbox
+from core.clock import as_utc
+from core.events import subscriber
 from core.i18n import format_datetime, gettext
 from core.settings import get_settings
 from notify.models import OutboundMessage
@@ -18,7 +24,33 @@ from notify.service import SEND_TASK
 from routing.models import Agency
 from staff.models import Role, StaffUser
 from tickets import codes
-from tickets.sweeps import Alert
+from tickets.models import Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One reminder or escalation that the sweep recorded."""
+
+    ticket_id: int
+    code: str
+    agency_id: str | None
+    kind: str  # reminder | escalation
+    deadline: str  # acknowledge | resolve
+    due_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket, event: TicketEvent) -> Alert:
+        assert ticket.id is not None
+        due = as_utc(datetime.fromisoformat(event.data["due_at"]))
+        assert due is not None
+        return cls(
+            ticket_id=ticket.id,
+            code=ticket.code,
+            agency_id=event.data.get("agency_id"),
+            kind="escalation" if event.kind == "escalated" else "reminder",
+            deadline=event.data["deadline"],
+            due_at=due,
+        )
 
 SUBJECTS = {
     ("reminder", "acknowledge"): "Reminder: ticket %(code)s must be acknowledged by %(due)s",
@@ -60,8 +92,18 @@ def recipients(session: Session, alert: Alert) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+@subscriber("ticket.reminded", name="staff.deadline_reminder")
+@subscriber("ticket.escalated", name="staff.deadline_escalation")
+def deadline_notice(*, session: Session, ticket_id: int, event_id: int | None) -> int:
+    ticket = session.get(Ticket, ticket_id)
+    event = session.get(TicketEvent, event_id) if event_id is not None else None
+    if ticket is None or event is None or event.ticket_id != ticket_id:
+        raise LookupError(f"ticket {ticket_id} or its event {event_id} does not exist")
+    return notify_deadline_alerts(session, [Alert.of(ticket, event)])
+
+
 def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
-    """The sweep's notifier: queue one e-mail per alert and recipient, in the sweep's batch."""
+    """Queue one e-mail per alert and recipient; a repeated alert queues nothing."""
     settings = get_settings()
     queued = 0
     for alert in alerts:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlmodel import Session
 
 from core.clock import as_utc, utcnow
@@ -18,6 +17,7 @@ from core.errors import Forbidden, InvalidInput
 from core.paging import decode_cursor, encode_cursor
 from routing.taxonomy import TRIAGE_AGENCY
 from staff.models import Role, StaffUser
+from tickets import policy
 from tickets.models import Ticket, TicketState
 
 QUEUE_STATES = (
@@ -56,31 +56,8 @@ def queue_agency(user: StaffUser, requested: str | None) -> str | None:
     return user.agency_id
 
 
-def overdue_condition(now: datetime) -> Any:
-    return or_(
-        Ticket.ack_overdue,  # type: ignore[arg-type]
-        Ticket.resolve_overdue,  # type: ignore[arg-type]
-        and_(Ticket.state == TicketState.routed, Ticket.ack_due_at < now),  # type: ignore[operator]
-        and_(
-            Ticket.state != TicketState.waiting_for_resident,
-            Ticket.resolve_due_at < now,  # type: ignore[operator]
-        ),
-    )
-
-
 def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    ack_due, resolve_due = as_utc(ticket.ack_due_at), as_utc(ticket.resolve_due_at)
-    return bool(
-        ticket.ack_overdue
-        or ticket.resolve_overdue
-        or (ticket.state == TicketState.routed and ack_due is not None and ack_due < now)
-        or (
-            ticket.state != TicketState.waiting_for_resident
-            and resolve_due is not None
-            and resolve_due < now
-        )
-    )
+    return policy.is_overdue(ticket, now)
 
 
 def agency_queue(
@@ -107,7 +84,7 @@ def agency_queue(
     if filters.area_id:
         query = query.where(Ticket.area_id == filters.area_id)
     if filters.overdue:
-        query = query.where(overdue_condition(utcnow()))
+        query = query.where(policy.overdue_sql(Ticket.__table__.c, utcnow()))  # type: ignore[attr-defined]
     if cursor:
         moment, last_id = decode_cursor(cursor)
         query = query.where(tuple_(Ticket.resolve_due_at, Ticket.id) > tuple_(moment, last_id))

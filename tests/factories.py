@@ -7,7 +7,10 @@ from typing import Any
 from sqlmodel import Session
 
 from tickets import service as tickets_service
+from tickets import workflow
 from tickets.models import Ticket
+
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 def report(**values: Any) -> tickets_service.NewReport:
@@ -21,7 +24,7 @@ def report(**values: Any) -> tickets_service.NewReport:
 
 
 def ticket(session: Session, **values: Any) -> Ticket:
-    return tickets_service.file_report(session=session, report=report(**values))
+    return workflow.file(session=session, report=report(**values))
 
 
 def routed_ticket(
@@ -30,13 +33,59 @@ def routed_ticket(
     from routing.models import Category
 
     created = ticket(session, **values)
-    tickets_service.send_to_triage(session=session, ticket=created, reason="test")
+    workflow.send_to_triage(session=session, ticket=created, reason="test")
     category = session.get(Category, category_id)
     assert category is not None
-    tickets_service.route(
+    workflow.route(
         session=session,
         ticket=created,
         agency_id=agency_id or category.default_agency_id,
         category_id=category_id,
     )
     return created
+
+
+def deliver_events(session: Session) -> int:
+    """Run, in this test's session, the subscribers that the workflow queued (as a worker would
+    after the commit), until none is left. Returns how many ran."""
+    from sqlalchemy import select
+
+    from core import events, tasks
+    from core.clock import utcnow
+    from core.outbox import OutboxMessage
+
+    tasks.discover_tasks()
+    ran = 0
+    while True:
+        rows = list(
+            session.execute(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.completed_at.is_(None),  # type: ignore[union-attr]
+                    OutboxMessage.task.in_(list(events.BY_TASK)),  # type: ignore[attr-defined]
+                )
+                .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            ).scalars()
+        )
+        if not rows:
+            return ran
+        for row in rows:
+            events.BY_TASK[row.task].handler(session=session, **row.args)
+            row.completed_at = utcnow()
+            session.add(row)
+            ran += 1
+        session.flush()
+
+
+def filed_event_args(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The arguments a subscriber of `ticket.filed` receives for this ticket."""
+    from sqlalchemy import select
+
+    from tickets.models import TicketEvent
+
+    created = session.execute(
+        select(TicketEvent.id).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "created"
+        )
+    ).scalar_one()
+    return {"ticket_id": ticket.id, "event_id": created}

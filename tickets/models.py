@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -47,6 +47,29 @@ def _ts(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
+# Partial indexes that serve the deadline sweep (tickets.sweeps). Each holds only the tickets
+# still waiting for that effect, so a sweep with nothing due reads empty ranges, and tickets
+# already reminded or escalated cost nothing however many there are. The sweep's queries use
+# these same predicates as literal SQL so that the planner can prove they fit.
+_ACK_OPEN = "state = 'routed' AND ack_escalated_at IS NULL"
+_RESOLVE_OPEN = (
+    "state IN ('routed', 'acknowledged', 'in_progress') AND resolve_escalated_at IS NULL"
+)
+SWEEP_PREDICATES = {
+    "ack_escalation": _ACK_OPEN,
+    "resolve_escalation": _RESOLVE_OPEN,
+    "ack_reminder": _ACK_OPEN + " AND ack_reminded_at IS NULL",
+    "resolve_reminder": _RESOLVE_OPEN + " AND resolve_reminded_at IS NULL",
+    "resolved": "state = 'resolved'",
+}
+
+
+def _partial_index(name: str, predicate: str, *columns: str) -> Index:
+    return Index(
+        name, *columns, postgresql_where=text(predicate), sqlite_where=text(predicate)
+    )
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_agency_state_resolve_due", "agency_id", "state", "resolve_due_at"),
@@ -54,6 +77,27 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_state_resolve_due", "state", "resolve_due_at"),
         Index("ix_ticket_created_at", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
+        _partial_index("ix_ticket_sweep_resolved", SWEEP_PREDICATES["resolved"], "resolved_at"),
+        _partial_index(
+            "ix_ticket_sweep_ack_escalation", SWEEP_PREDICATES["ack_escalation"], "ack_due_at"
+        ),
+        _partial_index(
+            "ix_ticket_sweep_resolve_escalation",
+            SWEEP_PREDICATES["resolve_escalation"],
+            "resolve_due_at",
+        ),
+        _partial_index(
+            "ix_ticket_sweep_ack_reminder",
+            SWEEP_PREDICATES["ack_reminder"],
+            "category_id",
+            "ack_due_at",
+        ),
+        _partial_index(
+            "ix_ticket_sweep_resolve_reminder",
+            SWEEP_PREDICATES["resolve_reminder"],
+            "category_id",
+            "resolve_due_at",
+        ),
     )
 
     id: int | None = Field(

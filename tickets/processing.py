@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from routing import service as routing_service
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
-from tickets import service
+from tickets import service, workflow
 from tickets.classifier_port import Classifier
 from tickets.models import Ticket, TicketState
 
@@ -18,7 +18,7 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
         return "already_processed"
     suggestion = classifier(ticket.description) if classifier is not None else None
     if suggestion is None:
-        service.send_to_triage(session=session, ticket=ticket, reason="no_model")
+        workflow.send_to_triage(session=session, ticket=ticket, reason="no_model")
         return "triage"
 
     ticket.predicted_category_id = suggestion.category
@@ -41,7 +41,7 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
     )
     if suggestion.category == OTHER_CATEGORY or suggestion.confidence < suggestion.threshold:
         reason = "other" if suggestion.category == OTHER_CATEGORY else "low_confidence"
-        service.send_to_triage(session=session, ticket=ticket, reason=reason)
+        workflow.send_to_triage(session=session, ticket=ticket, reason=reason)
         return "triage"
 
     agency_id = routing_service.pick_agency(
@@ -50,7 +50,7 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
     ticket.category_id = suggestion.category
     ticket.category_set_by = "model"
     if agency_id == TRIAGE_AGENCY:  # e.g. the ward committee, but no ward was given
-        service.send_to_triage(session=session, ticket=ticket, reason="needs_area")
+        workflow.send_to_triage(session=session, ticket=ticket, reason="needs_area")
         return "triage"
-    service.route(session=session, ticket=ticket, agency_id=agency_id, category_id=None)
+    workflow.route(session=session, ticket=ticket, agency_id=agency_id, category_id=None)
     return "routed"

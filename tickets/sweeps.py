@@ -1,15 +1,16 @@
 """The deadline sweep: reminders at 75% of the time, escalation when a deadline passes.
 
-Run every minute (task `tickets.sweep_deadlines`, registered in staff/tasks.py). Each effect is
-claimed by a conditional UPDATE (`... WHERE ack_escalated_at IS NULL`), so a second sweep, or
-two sweeps at once, record and announce it once. Candidates are found through the indexes
-(state, ack_due_at) and (state, resolve_due_at), in batches, each batch in its own transaction;
-when nothing is due, each query reads an empty index range.
+Run every minute (task `tickets.sweep_deadlines`, tickets/tasks.py). Each effect is claimed by a
+conditional UPDATE (`... WHERE ack_escalated_at IS NULL`), so a second sweep, or two sweeps at
+once, record and announce it once: an audit event and a `ticket.reminded` or `ticket.escalated`
+event, to which staff notices subscribe. Resolved tickets whose reopen window has passed are
+closed through the workflow (tickets.workflow.close), each with its event. Candidates are found
+through the partial indexes of tickets.models (SWEEP_PREDICATES), in batches, each batch in its
+own transaction; when nothing is due, each query reads an empty index range.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,32 +18,18 @@ from typing import Any, cast
 from sqlalchemy import select, text, update
 from sqlmodel import Session, col
 
+from core import events
 from core.clock import as_utc, utcnow
 from core.settings import get_settings
 from routing.models import Category
-from tickets import deadlines
+from tickets import deadlines, policy, workflow
 from tickets.lifecycle import CLOCK_STATES
-from tickets.models import Ticket, TicketEvent, TicketState
+from tickets.models import SWEEP_PREDICATES, Ticket, TicketEvent, TicketState
 
 REMIND_AT = 0.75  # share of the time gone when the agency is reminded
 BATCH = 500
 ACK_STATES = (TicketState.routed,)
 RESOLVE_STATES = tuple(sorted(CLOCK_STATES))
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One reminder or escalation, already recorded; the notifier tells the people concerned."""
-
-    ticket_id: int
-    code: str
-    agency_id: str | None
-    kind: str  # reminder | escalation
-    deadline: str  # acknowledge | resolve
-    due_at: datetime
-
-
-Notifier = Callable[[Session, list[Alert]], object]
 
 
 @dataclass
@@ -66,16 +53,12 @@ class _Clock:
     reminded: Any
     escalated: Any
     overdue: Any
-    # the same text as the partial indexes' predicates (staff.models.SWEEP_PREDICATES), as
-    # literal SQL so that the planner can prove a query fits its index
+    # the partial indexes' own predicates (tickets.models.SWEEP_PREDICATES), as literal SQL
+    # so that the planner can prove a query fits its index
     open_sql: str
     unreminded_sql: str
 
 
-_ACK_OPEN = "state = 'routed' AND ack_escalated_at IS NULL"
-_RESOLVE_OPEN = (
-    "state IN ('routed', 'acknowledged', 'in_progress') AND resolve_escalated_at IS NULL"
-)
 ACK = _Clock(
     "acknowledge",
     tuple(ACK_STATES),
@@ -83,8 +66,8 @@ ACK = _Clock(
     Ticket.ack_reminded_at,
     Ticket.ack_escalated_at,
     Ticket.ack_overdue,
-    _ACK_OPEN,
-    _ACK_OPEN + " AND ack_reminded_at IS NULL",
+    SWEEP_PREDICATES["ack_escalation"],
+    SWEEP_PREDICATES["ack_reminder"],
 )
 RESOLVE = _Clock(
     "resolve",
@@ -93,8 +76,8 @@ RESOLVE = _Clock(
     Ticket.resolve_reminded_at,
     Ticket.resolve_escalated_at,
     Ticket.resolve_overdue,
-    _RESOLVE_OPEN,
-    _RESOLVE_OPEN + " AND resolve_reminded_at IS NULL",
+    SWEEP_PREDICATES["resolve_escalation"],
+    SWEEP_PREDICATES["resolve_reminder"],
 )
 
 
@@ -176,40 +159,32 @@ def _record(
     clock: _Clock,
     kind: str,
     now: datetime,
-) -> list[Alert]:
-    alerts: list[Alert] = []
-    for ticket_id, code, agency_id, due in claimed:
-        session.add(
-            TicketEvent(
-                ticket_id=ticket_id,
-                kind="escalated" if kind == "escalation" else "reminder",
-                actor_type="system",
-                public=kind == "escalation",
-                created_at=now,
-                data={
-                    "deadline": clock.deadline,
-                    "due_at": due.isoformat() if due else None,
-                    "agency_id": agency_id,
-                    **({"overdue": True} if kind == "escalation" else {}),
-                },
-            )
+) -> None:
+    """One audit event and one named event (ticket.reminded / ticket.escalated) per claim."""
+    recorded: list[TicketEvent] = []
+    for ticket_id, _code, agency_id, due in claimed:
+        event = TicketEvent(
+            ticket_id=ticket_id,
+            kind="escalated" if kind == "escalation" else "reminder",
+            actor_type="system",
+            public=kind == "escalation",
+            created_at=now,
+            data={
+                "deadline": clock.deadline,
+                "due_at": due.isoformat() if due else None,
+                "agency_id": agency_id,
+                **({"overdue": True} if kind == "escalation" else {}),
+            },
         )
-        alerts.append(
-            Alert(
-                ticket_id=ticket_id,
-                code=code,
-                agency_id=agency_id,
-                kind=kind,
-                deadline=clock.deadline,
-                due_at=due,
-            )
-        )
-    return alerts
+        session.add(event)
+        recorded.append(event)
+    session.flush()
+    name = "ticket.escalated" if kind == "escalation" else "ticket.reminded"
+    for event in recorded:
+        events.emit(session=session, event=name, ticket_id=event.ticket_id, event_id=event.id)
 
 
-def _escalate(
-    session: Session, clock: _Clock, now: datetime, notifier: Notifier | None, batch: int
-) -> int:
+def _escalate(session: Session, clock: _Clock, now: datetime, batch: int) -> int:
     done = 0
     while True:
         ids = list(
@@ -223,9 +198,7 @@ def _escalate(
         if not ids:
             return done
         claimed = _claim(session, clock, ids, now, escalate=True)
-        alerts = _record(session, claimed, clock, "escalation", now)
-        if notifier is not None and alerts:
-            notifier(session, alerts)
+        _record(session, claimed, clock, "escalation", now)
         session.commit()
         done += len(claimed)
         if len(ids) < batch:
@@ -237,12 +210,11 @@ def _remind(
     clock: _Clock,
     now: datetime,
     horizons: dict[str | None, timedelta],
-    notifier: Notifier | None,
     batch: int,
 ) -> int:
     done = 0
     for category_id, horizon in horizons.items():
-        done += _remind_category(session, clock, now, category_id, horizon, notifier, batch)
+        done += _remind_category(session, clock, now, category_id, horizon, batch)
     return done
 
 
@@ -252,7 +224,6 @@ def _remind_category(
     now: datetime,
     category_id: str | None,
     horizon: timedelta,
-    notifier: Notifier | None,
     batch: int,
 ) -> int:
     """Walk the index range (now, now + horizon] of this category's unreminded tickets."""
@@ -286,9 +257,7 @@ def _remind_category(
         ]
         if due_ids:
             claimed = _claim(session, clock, due_ids, now, escalate=False)
-            alerts = _record(session, claimed, clock, "reminder", now)
-            if notifier is not None and alerts:
-                notifier(session, alerts)
+            _record(session, claimed, clock, "reminder", now)
             session.commit()
             done += len(claimed)
         last = rows[-1]
@@ -298,72 +267,44 @@ def _remind_category(
 
 
 def sweep_deadlines(
-    *,
-    session: Session,
-    notifier: Notifier | None = None,
-    now: datetime | None = None,
-    batch: int = BATCH,
+    *, session: Session, now: datetime | None = None, batch: int = BATCH
 ) -> SweepReport:
     """Commits after each batch, so a long sweep holds no lock for long and loses no work."""
     now = now or utcnow()
     report = SweepReport()
     horizons = reminder_horizons(session, now)
-    report.counts["ack_escalations"] = _escalate(session, ACK, now, notifier, batch)
-    report.counts["resolve_escalations"] = _escalate(session, RESOLVE, now, notifier, batch)
-    report.counts["ack_reminders"] = _remind(
-        session, ACK, now, horizons["acknowledge"], notifier, batch
-    )
+    report.counts["ack_escalations"] = _escalate(session, ACK, now, batch)
+    report.counts["resolve_escalations"] = _escalate(session, RESOLVE, now, batch)
+    report.counts["ack_reminders"] = _remind(session, ACK, now, horizons["acknowledge"], batch)
     report.counts["resolve_reminders"] = _remind(
-        session, RESOLVE, now, horizons["resolve"], notifier, batch
+        session, RESOLVE, now, horizons["resolve"], batch
     )
     report.counts["closed"] = close_resolved(session=session, now=now, batch=batch)
     return report
 
 
-CLOSE_AFTER = timedelta(days=7)  # the resident's window to reopen (tickets.actions.REOPEN_DAYS)
-_RESOLVED_SQL = "state = 'resolved'"  # the predicate of ix_ticket_sweep_resolved
-
-
 def close_resolved(*, session: Session, now: datetime, batch: int = BATCH) -> int:
-    """Resolved tickets whose reopening window has passed become closed, once each."""
+    """Resolved tickets whose reopen window has passed become closed, once each, through the
+    workflow (so each closure has its audit event and its `ticket.closed` event)."""
     done = 0
-    cutoff = now - CLOSE_AFTER
     while True:
-        ids = list(
-            session.execute(
-                select(col(Ticket.id))
-                .where(text(_RESOLVED_SQL), col(Ticket.resolved_at) <= cutoff)
-                .order_by(col(Ticket.resolved_at))
-                .limit(batch)
-            ).scalars()
-        )
-        if not ids:
-            return done
-        closed = list(
-            session.execute(
-                update(Ticket)
-                .where(
-                    col(Ticket.id).in_(ids),
-                    col(Ticket.state) == TicketState.resolved,
-                )
-                .values(state=TicketState.closed, closed_at=now, updated_at=now)
-                .returning(col(Ticket.id))
-                .execution_options(synchronize_session=False)
-            ).scalars()
-        )
-        for ticket_id in closed:
-            session.add(
-                TicketEvent(
-                    ticket_id=ticket_id,
-                    kind="closed",
-                    actor_type="system",
-                    from_state=TicketState.resolved,
-                    to_state=TicketState.closed,
-                    created_at=now,
-                    data={"reason": "reopen_window_passed"},
-                )
+        query = (
+            select(Ticket)
+            .where(
+                text(SWEEP_PREDICATES["resolved"]),
+                policy.reopen_window_passed_sql(Ticket.__table__.c, now),  # type: ignore[attr-defined]
             )
+            .order_by(col(Ticket.resolved_at))
+            .limit(batch)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        tickets = list(session.execute(query).scalars())
+        if not tickets:
+            return done
+        for ticket in tickets:
+            workflow.close(session=session, ticket=ticket, reason="reopen_window_passed")
         session.commit()
-        done += len(closed)
-        if len(ids) < batch:
+        done += len(tickets)
+        if len(tickets) < batch:
             return done

@@ -13,7 +13,7 @@ from core.errors import Conflict, HotlineError, InvalidInput
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
 from routing import service as routing_service
-from tickets import actions, links, public, publication, replies
+from tickets import links, policy, public, publication, replies, workflow
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
 
@@ -89,9 +89,9 @@ def _rate_page(
             "ticket": public.public_ticket(session=session, ticket=ticket, language=language),
             "token": token,
             "rating": ticket.rating,
-            "can_rate": actions.can_rate(ticket),
-            "can_reopen": actions.can_reopen(ticket),
-            "reopen_days": actions.REOPEN_DAYS,
+            "can_rate": workflow.can_rate(ticket),
+            "can_reopen": workflow.can_reopen(ticket),
+            "reopen_days": policy.reopen_window_days(),
             "error": error,
             "done": request.query_params.get("done"),
         },
@@ -122,7 +122,7 @@ def rate(
     try:
         if not rating.isdigit():
             raise InvalidInput("The rating is a number from 1 to 5.", field="rating")
-        actions.rate(session=session, ticket=ticket, rating=int(rating), comment=comment or None)
+        workflow.rate(session=session, ticket=ticket, rating=int(rating), comment=comment or None)
     except HotlineError as error:
         session.rollback()
         return _rate_page(
@@ -146,7 +146,7 @@ def reopen(
     ticket = _ticket_for_link(session, code, t, "rate")
     ticket = tickets_service.get_ticket(session=session, ticket_id=ticket.id or 0, for_update=True)
     try:
-        actions.reopen(session=session, ticket=ticket, reason=reason)
+        workflow.reopen(session=session, ticket=ticket, reason=reason)
     except HotlineError as error:
         session.rollback()
         return _rate_page(
@@ -212,9 +212,7 @@ def answer(
             )
         if ticket.state in (TicketState.closed, TicketState.rejected, TicketState.resolved):
             raise Conflict("This report is no longer open for answers.")
-        replies.add_resident_information(
-            session=session, ticket=ticket, text=cleaned, channel="web"
-        )
+        workflow.take_answer(session=session, ticket=ticket, text=cleaned, channel="web")
     except HotlineError as error:
         session.rollback()
         return _answer_page(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core import outbox
+from tests import factories
 from tickets.models import Attachment, Ticket
 
 
@@ -46,7 +47,9 @@ def test_a_report_is_filed_with_code_event_and_outbox_row(client, session: Sessi
     assert ticket.channel == "api" and ticket.state == "received"
     assert [e["kind"] for e in body["timeline"]] == ["created"]
     queued = session.execute(select(outbox.OutboxMessage)).scalars().all()
-    assert [(m.task, m.args) for m in queued] == [("tickets.process", {"ticket_id": ticket.id})]
+    assert [(m.task, m.args) for m in queued] == [
+        ("tickets.process", factories.filed_event_args(session, ticket))
+    ]
     assert response.headers["location"] == f"/api/v1/reports/{ticket.code}"
 
 

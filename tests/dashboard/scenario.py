@@ -15,14 +15,13 @@ from sqlmodel import Session
 
 from core.clock import set_clock
 from tests import factories
-from tickets import actions
-from tickets import service as tickets_service
-from tickets.models import Ticket, TicketState
+from tickets import workflow
+from tickets.models import Ticket
 
 DAY = date(2026, 3, 2)
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
-STAFF = actions.Actor(type="staff", id=1, label="Agent")
+STAFF = workflow.Actor(type="staff", id=1, label="Agent")
 
 
 @contextmanager
@@ -62,35 +61,34 @@ def build(session: Session) -> City:
         e = factories.routed_ticket(session, category_id="pollution", channel="web",
                                     area_id="26740")
         f = factories.ticket(session, channel="open311", area_id="26740")
-        tickets_service.send_to_triage(session=session, ticket=f, reason="test")
-        actions.reject(session=session, ticket=f, reason="spam", actor=STAFF)
+        workflow.send_to_triage(session=session, ticket=f, reason="test")
+        workflow.reject(session=session, ticket=f, reason="spam", actor=STAFF)
     with at(hours(1)):
-        actions.acknowledge(session=session, ticket=d, actor=STAFF)
-        actions.transfer(session=session, ticket=c, agency_id="transport",
+        workflow.acknowledge(session=session, ticket=d, actor=STAFF)
+        workflow.transfer(session=session, ticket=c, agency_id="transport",
                          reason="Not ours", actor=STAFF)
     with at(hours(2.5)):
-        actions.acknowledge(session=session, ticket=a, actor=STAFF)
+        workflow.acknowledge(session=session, ticket=a, actor=STAFF)
     with at(hours(3)):
-        actions.acknowledge(session=session, ticket=c, actor=STAFF)
+        workflow.acknowledge(session=session, ticket=c, actor=STAFF)
     with at(hours(4)):
-        actions.request_information(session=session, ticket=c, question="Where?", actor=STAFF)
+        workflow.request_information(session=session, ticket=c, question="Where?", actor=STAFF)
     with at(hours(28)):
-        tickets_service.change_state(session=session, ticket=c,
-                                     to_state=TicketState.in_progress, kind="info_received")
+        workflow.take_answer(session=session, ticket=c, text="At the corner.", channel="web")
     with at(hours(24)):
-        actions.resolve(session=session, ticket=a, resolution="Patched.", actor=STAFF)
-        actions.resolve(session=session, ticket=d, resolution="Patched.", actor=STAFF)
+        workflow.resolve(session=session, ticket=a, resolution="Patched.", actor=STAFF)
+        workflow.resolve(session=session, ticket=d, resolution="Patched.", actor=STAFF)
     with at(hours(26)):
-        actions.rate(session=session, ticket=a, rating=5)
+        workflow.rate(session=session, ticket=a, rating=5)
     with at(hours(30)):
-        actions.acknowledge(session=session, ticket=b, actor=STAFF)
+        workflow.acknowledge(session=session, ticket=b, actor=STAFF)
     with at(hours(48)):
-        actions.reopen(session=session, ticket=d, reason="Still broken.")
+        workflow.reopen(session=session, ticket=d, reason="Still broken.")
     with at(hours(71)):
-        actions.resolve(session=session, ticket=c, resolution="Collected.", actor=STAFF)
+        workflow.resolve(session=session, ticket=c, resolution="Collected.", actor=STAFF)
     with at(hours(240)):
-        actions.resolve(session=session, ticket=b, resolution="Patched.", actor=STAFF)
+        workflow.resolve(session=session, ticket=b, resolution="Patched.", actor=STAFF)
     with at(hours(241)):
-        actions.rate(session=session, ticket=b, rating=2)
+        workflow.rate(session=session, ticket=b, rating=2)
     session.flush()
     return City(a=a, b=b, c=c, d=d, e=e, f=f)

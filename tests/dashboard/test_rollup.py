@@ -10,7 +10,7 @@ from dashboard import drilldown, measures, rollup, service
 from tests import factories
 from tests.dashboard import scenario
 from tests.dashboard.scenario import DAY, NOW, STAFF, at
-from tickets import actions
+from tickets import workflow
 
 
 def assert_rollup_matches_direct_counts(session: Session, now) -> None:  # type: ignore[no-untyped-def]
@@ -37,10 +37,10 @@ def test_refresh_recomputes_the_days_of_changed_tickets(pg_session: Session) -> 
 
     later = NOW + timedelta(hours=1)
     with at(later):
-        actions.acknowledge(session=pg_session, ticket=city.e, actor=STAFF)
-        actions.resolve(session=pg_session, ticket=city.d, resolution="Fixed.", actor=STAFF)
-        actions.rate(session=pg_session, ticket=city.d, rating=4)
-        actions.transfer(session=pg_session, ticket=city.e, agency_id="drainage",
+        workflow.acknowledge(session=pg_session, ticket=city.e, actor=STAFF)
+        workflow.resolve(session=pg_session, ticket=city.d, resolution="Fixed.", actor=STAFF)
+        workflow.rate(session=pg_session, ticket=city.d, rating=4)
+        workflow.transfer(session=pg_session, ticket=city.e, agency_id="drainage",
                          reason="Drain", actor=STAFF)
         fresh = factories.routed_ticket(pg_session, category_id="waste", channel="sms")
     refresh_at = later + timedelta(minutes=1)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from httpbase.csrf import SESSION_COOKIE
 from notify.models import OutboundMessage
 from staff import service as staff_service
+from tests import factories
 from tests.conftest import make_client
 from tests.intake.helpers import count
 from tickets import codes
@@ -69,6 +70,7 @@ def test_an_operator_files_a_callers_report_on_the_phone_channel(pg_session) -> 
         select(TicketEvent).where(TicketEvent.kind == "entered_by_operator")
     ).scalar_one()
     assert (entered.actor_id, entered.public) == (operator.id, False)
+    factories.deliver_events(pg_session)  # what the worker does after the commit
     sms = pg_session.execute(select(OutboundMessage)).scalar_one()
     assert (sms.kind, sms.recipient) == ("received", "+84912345678")
 

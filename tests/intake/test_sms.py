@@ -26,8 +26,7 @@ from tests.intake.helpers import (
     twilio_client,
     twilio_settings,
 )
-from tickets import codes
-from tickets import service as tickets_service
+from tickets import codes, workflow
 from tickets.models import Attachment, InboundMessage, Ticket, TicketEvent, TicketState
 
 VI_REPORT = "Đèn đường hẻm 42 Lý Tự Trọng tắt cả tuần nay, tối rất nguy hiểm."
@@ -163,10 +162,10 @@ def test_a_text_after_stop_is_filed_but_not_answered(twilio, pg_session) -> None
 
 def test_a_text_answering_a_question_is_added_to_the_waiting_ticket(twilio, pg_session) -> None:
     ticket = factories.routed_ticket(pg_session, reporter_phone=CALLER)
-    tickets_service.change_state(session=pg_session, ticket=ticket,
-                                 to_state=TicketState.acknowledged)
-    tickets_service.change_state(session=pg_session, ticket=ticket,
-                                 to_state=TicketState.waiting_for_resident)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=factories.STAFF)
+    workflow.request_information(
+        session=pg_session, ticket=ticket, question="Which house?", actor=factories.STAFF
+    )
     answer = "Số nhà chính xác là 42/7, cạnh tiệm tạp hóa."
     replies = messages(signed_post(twilio, "/twilio/sms", sms_params(answer)))
     pg_session.refresh(ticket)

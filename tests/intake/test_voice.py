@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from notify import service as notify_service
 from notify.models import OutboundMessage
+from tests import factories
 from tests.intake.helpers import (
     CALLER,
     MESSAGES_URL,
@@ -73,6 +74,7 @@ def test_a_full_call_from_greeting_to_tracking_code(client, pg_session, language
     assert spelled_code(ticket) in spoken(answer)  # read out character by character
     assert answer[-1].tag == "Hangup"
 
+    factories.deliver_events(pg_session)  # the worker, after the commit
     sms = pg_session.execute(select(OutboundMessage)).scalar_one()
     assert (sms.kind, sms.recipient, sms.language) == ("received", CALLER, language)
     with caught_twilio() as caught:
@@ -89,6 +91,7 @@ def test_a_retried_speech_webhook_files_one_ticket_and_one_sms(client, pg_sessio
     first = parsed_twiml(signed_post(client, "/twilio/voice/speech?lang=vi", params))
     again = parsed_twiml(signed_post(client, "/twilio/voice/speech?lang=vi", params))
     assert spoken(first) == spoken(again)
+    factories.deliver_events(pg_session)  # the worker, after the commit
     assert count(pg_session, Ticket) == 1 and count(pg_session, OutboundMessage) == 1
 
 
@@ -151,6 +154,7 @@ def test_a_recording_becomes_a_ticket_with_a_private_recording_link(client, pg_s
     attachment = pg_session.execute(select(Attachment)).scalar_one()  # once, not twice
     assert attachment.kind == "recording" and attachment.public is False
     assert attachment.source_url == params["RecordingUrl"] + ".mp3"
+    factories.deliver_events(pg_session)  # the worker, after the commit
     assert count(pg_session, OutboundMessage) == 1
 
 
@@ -189,6 +193,7 @@ def test_a_call_is_filed_once_on_both_databases(session) -> None:
     ).scalars().all()
     assert len(tickets) == 1
     assert spelled_code(tickets[0]) in spoken(first) and spoken(first) == spoken(again)
+    factories.deliver_events(session)  # the worker, after the commit
     sms = session.execute(
         select(OutboundMessage).where(OutboundMessage.ticket_id == tickets[0].id)
     ).scalars().all()

@@ -17,7 +17,7 @@ from routing.models import Agency, Category
 from tests import factories
 from tests.conftest import make_client
 from tests.open311 import spec
-from tickets import service as tickets_service
+from tickets import workflow
 from tickets.models import Attachment, InboundMessage, Ticket, TicketState
 
 V2 = "/open311/v2"
@@ -185,7 +185,10 @@ def test_post_queues_the_ticket_for_classification(
     response = post(pg_client, "json", pg_key)
     ticket = filed_ticket(pg_session, response.json()[0]["service_request_id"])
     queued = pg_session.execute(select(OutboxMessage)).scalars().all()
-    assert [(m.task, m.args) for m in queued][-1] == ("tickets.process", {"ticket_id": ticket.id})
+    assert [(m.task, m.args) for m in queued][-1] == (
+        "tickets.process",
+        factories.filed_event_args(pg_session, ticket),
+    )
 
 
 def test_post_without_a_description_is_described_by_its_service(
@@ -237,13 +240,17 @@ def test_an_unreadable_body_is_a_400_in_the_spec_format(pg_client) -> None:
 
 
 def _route_and_resolve(session: Session, ticket: Ticket) -> None:
-    tickets_service.send_to_triage(session=session, ticket=ticket, reason="test")
-    tickets_service.route(
+    workflow.send_to_triage(session=session, ticket=ticket, reason="test")
+    workflow.route(
         session=session, ticket=ticket, agency_id="transport", category_id="roads"
     )
-    tickets_service.change_state(session=session, ticket=ticket, to_state=TicketState.acknowledged)
-    ticket.resolution = "Đã vá ổ gà; liên hệ 0909 888 777 nếu còn hư hỏng."
-    tickets_service.change_state(session=session, ticket=ticket, to_state=TicketState.resolved)
+    workflow.acknowledge(session=session, ticket=ticket, actor=factories.STAFF)
+    workflow.resolve(
+        session=session,
+        ticket=ticket,
+        resolution="Đã vá ổ gà; liên hệ 0909 888 777 nếu còn hư hỏng.",
+        actor=factories.STAFF,
+    )
     session.flush()
 
 
@@ -312,7 +319,7 @@ def test_requests_are_filtered_by_id_code_status_and_dates(
     roads = factories.ticket(session, requested_category_id="roads")
     lighting = factories.routed_ticket(session, category_id="lighting")
     closed = factories.routed_ticket(session, category_id="roads")
-    tickets_service.change_state(session=session, ticket=closed, to_state=TicketState.rejected)
+    workflow.reject(session=session, ticket=closed, reason="spam", actor=factories.STAFF)
     old = factories.ticket(session, requested_category_id="roads")
     old.created_at = utcnow() - timedelta(days=120)
     session.add(old)

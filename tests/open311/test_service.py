@@ -13,8 +13,7 @@ from core.settings import get_settings
 from open311 import service
 from tests import factories
 from tests.open311 import spec
-from tickets import service as tickets_service
-from tickets.models import TicketState
+from tickets import workflow
 
 FIELDS = {
     "service_code": "lighting",
@@ -31,7 +30,7 @@ def test_a_filed_request_is_found_by_its_filters(session: Session) -> None:
         session=session, fields=FIELDS, client=client, settings=get_settings(), language="en"
     )
     other = factories.routed_ticket(session, category_id="roads")
-    tickets_service.change_state(session=session, ticket=other, to_state=TicketState.rejected)
+    workflow.reject(session=session, ticket=other, reason="spam", actor=factories.STAFF)
 
     def found(**params: str) -> list[str]:
         query = service.build_query(session=session, params=params, settings=get_settings())

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from staff import service
 from tests import factories
 from tests.staff import helpers
+from tickets import workflow
 from tickets.models import Ticket
 
 
@@ -121,10 +122,9 @@ def test_official_reads_everything_and_changes_nothing(pg_session, pg_client, ou
 
 
 def test_triage_agent_sorts_but_does_not_act_for_agencies(pg_session, pg_client, ours) -> None:
-    from tickets import service as tickets_service
 
     waiting = factories.ticket(pg_session)
-    tickets_service.send_to_triage(session=pg_session, ticket=waiting, reason="other")
+    workflow.send_to_triage(session=pg_session, ticket=waiting, reason="other")
     csrf = helpers.login(pg_client, helpers.user(pg_session, "triage_agent", None, email="t@x.org"))
     assert pg_client.get(f"/staff/tickets/{ours.id}").status_code == 403
     answer = pg_client.post(f"/staff/tickets/{ours.id}/acknowledge", data={"csrf_token": csrf})
@@ -146,10 +146,9 @@ def test_triage_agent_sorts_but_does_not_act_for_agencies(pg_session, pg_client,
 
 
 def test_agent_cannot_categorize(pg_session, pg_client) -> None:
-    from tickets import service as tickets_service
 
     waiting = factories.ticket(pg_session)
-    tickets_service.send_to_triage(session=pg_session, ticket=waiting, reason="other")
+    workflow.send_to_triage(session=pg_session, ticket=waiting, reason="other")
     headers = bearer(pg_session, "agent", "transport", "api@transport.org")
     answer = pg_client.post(
         f"/api/v1/staff/tickets/{waiting.id}/actions/categorize",

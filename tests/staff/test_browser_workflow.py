@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core import runner
 from notify.models import OutboundMessage
 from tests import factories
 from tests.live import browser, serve
 from tests.staff import helpers
-from tickets import service as tickets_service
+from tickets import workflow
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,6 +31,7 @@ def log_in(page, base_url: str, email: str) -> None:  # type: ignore[no-untyped-
 
 
 def link_in(session: Session, ticket: Ticket, kind: str, base_url: str) -> str:
+    runner.drain()  # the worker: the workflow's events reach notify's subscribers
     body = session.execute(
         select(OutboundMessage.body).where(
             OutboundMessage.ticket_id == ticket.id, OutboundMessage.kind == kind
@@ -52,7 +54,7 @@ def test_triage_to_rating(committed_pg: Engine, monkeypatch) -> None:  # type: i
             reporter_phone="+84901234567",
             language="en",
         )
-        tickets_service.send_to_triage(session=session, ticket=ticket, reason="low_confidence")
+        workflow.send_to_triage(session=session, ticket=ticket, reason="low_confidence")
         session.commit()
 
     with serve(create_app(start_worker=False)) as base_url, browser() as chromium:

@@ -7,16 +7,16 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from tests import factories
-from tickets import actions, publication
+from tickets import publication, workflow
 from tickets.models import Ticket
 
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 def resolved(session: Session, resolution: str, **values: object) -> Ticket:
     ticket = factories.routed_ticket(session, **values)
-    actions.acknowledge(session=session, ticket=ticket, actor=STAFF)
-    actions.resolve(session=session, ticket=ticket, resolution=resolution, actor=STAFF)
+    workflow.acknowledge(session=session, ticket=ticket, actor=STAFF)
+    workflow.resolve(session=session, ticket=ticket, resolution=resolution, actor=STAFF)
     return ticket
 
 

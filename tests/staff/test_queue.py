@@ -10,10 +10,10 @@ from core.clock import utcnow
 from staff import queue
 from tests import factories
 from tests.staff import helpers
-from tickets import actions
+from tickets import workflow
 from tickets.models import Ticket
 
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 def make(session: Session, *, due_in_hours: float, **values: object) -> Ticket:
@@ -56,7 +56,7 @@ def test_filters_by_state_ward_category_and_overdue(pg_session) -> None:
     agent = helpers.user(pg_session, email="a@transport.org")
     late = make(pg_session, due_in_hours=-2, area_id="26737")
     soon = make(pg_session, due_in_hours=5)
-    actions.acknowledge(session=pg_session, ticket=soon, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=soon, actor=STAFF)
 
     def listed(**filters: object) -> list[int]:
         page = queue.agency_queue(
@@ -77,7 +77,7 @@ def test_filters_by_state_ward_category_and_overdue(pg_session) -> None:
 def test_closed_tickets_leave_the_queue(pg_session) -> None:
     agent = helpers.user(pg_session, email="a@transport.org")
     ticket = make(pg_session, due_in_hours=5)
-    actions.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
+    workflow.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
     page = queue.agency_queue(session=pg_session, user=agent, filters=queue.QueueFilters())
     assert ids(page) == []
 

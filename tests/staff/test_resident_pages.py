@@ -9,16 +9,16 @@ from sqlmodel import Session
 
 from core.clock import set_clock, utcnow
 from tests import factories
-from tickets import actions, links, replies
+from tickets import links, replies, workflow
 from tickets.models import Ticket
 
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 def resolved(session: Session, text: str = "Patched the hole on 3 March.") -> Ticket:
     ticket = factories.routed_ticket(session, category_id="roads", reporter_phone="+84901234567")
-    actions.acknowledge(session=session, ticket=ticket, actor=STAFF)
-    actions.resolve(session=session, ticket=ticket, resolution=text, actor=STAFF)
+    workflow.acknowledge(session=session, ticket=ticket, actor=STAFF)
+    workflow.resolve(session=session, ticket=ticket, resolution=text, actor=STAFF)
     session.commit()  # a refused request rolls back its own work, not the test's data
     return ticket
 
@@ -104,8 +104,8 @@ def test_reopen_after_seven_days_is_refused_on_the_page(pg_session, pg_client) -
 @pytest.fixture
 def waiting(pg_session: Session) -> Ticket:
     ticket = factories.routed_ticket(pg_session, category_id="roads", reporter_phone="+84901234567")
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.request_information(
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.request_information(
         session=pg_session, ticket=ticket, question="Which house number?", actor=STAFF
     )
     pg_session.commit()

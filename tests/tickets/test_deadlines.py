@@ -11,8 +11,7 @@ from sqlmodel import Session
 from core.clock import as_utc, set_clock
 from routing.models import Category
 from tests import factories
-from tickets import deadlines
-from tickets import service as tickets_service
+from tickets import deadlines, workflow
 from tickets.models import TicketState
 
 # a Monday morning in Ho Chi Minh City (01:00 UTC = 08:00 local), no holiday that week
@@ -45,7 +44,7 @@ def test_urgent_tickets_must_be_resolved_in_24_hours(session: Session,
                                                      clock: list[datetime]) -> None:
     ticket = factories.ticket(session)
     ticket.urgent = True
-    tickets_service.route(session=session, ticket=ticket, agency_id="transport",
+    workflow.route(session=session, ticket=ticket, agency_id="transport",
                           category_id="roads")
     assert as_utc(ticket.resolve_due_at) == MONDAY + timedelta(hours=24)
 
@@ -66,10 +65,13 @@ def test_waiting_for_the_resident_pauses_the_resolution_clock(
 ) -> None:
     ticket = factories.routed_ticket(session)
     due = as_utc(ticket.resolve_due_at)
-    tickets_service.change_state(session=session, ticket=ticket, to_state="acknowledged")
-    tickets_service.change_state(session=session, ticket=ticket, to_state="waiting_for_resident")
+    ticket.reporter_phone = "+84901234567"
+    workflow.acknowledge(session=session, ticket=ticket, actor=factories.STAFF)
+    workflow.request_information(
+        session=session, ticket=ticket, question="Which house?", actor=factories.STAFF
+    )
     clock[0] = MONDAY + timedelta(hours=30)
-    tickets_service.change_state(session=session, ticket=ticket, to_state="in_progress")
+    workflow.take_answer(session=session, ticket=ticket, text="Number 42.", channel="web")
     assert as_utc(ticket.resolve_due_at) == due + timedelta(hours=30)
     assert ticket.paused_seconds == 30 * 3600
     assert ticket.paused_at is None
@@ -81,7 +83,7 @@ def test_a_transfer_restarts_acknowledgement_but_keeps_the_resolution_deadline(
     ticket = factories.routed_ticket(session, category_id="roads")
     due = as_utc(ticket.resolve_due_at)
     clock[0] = MONDAY + timedelta(hours=5)
-    event = tickets_service.route(session=session, ticket=ticket, agency_id="urban_infrastructure",
+    event = workflow.route(session=session, ticket=ticket, agency_id="urban_infrastructure",
                                   category_id=None)
     assert event.kind == "transferred"
     assert ticket.transfer_count == 1

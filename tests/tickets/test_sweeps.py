@@ -11,16 +11,15 @@ from sqlmodel import Session
 
 from core.clock import set_clock
 from notify.models import OutboundMessage
-from staff import notifications
 from tests import factories
 from tests.staff import helpers
-from tickets import actions, replies, sweeps
+from tickets import sweeps, workflow
 from tickets.models import Ticket, TicketEvent
 
 # Monday 2 March 2026, 09:00 in Ho Chi Minh City: roads get 24 h to acknowledge and
 # 5 working days to resolve (due Monday 9 March, same time)
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 @pytest.fixture
@@ -42,9 +41,10 @@ def people(pg_session: Session) -> dict[str, object]:
 
 
 def sweep(session: Session) -> dict[str, int]:
-    return sweeps.sweep_deadlines(
-        session=session, notifier=notifications.notify_deadline_alerts
-    ).counts
+    """One sweep, then its events delivered to their subscribers (staff notices)."""
+    counts = sweeps.sweep_deadlines(session=session).counts
+    factories.deliver_events(session)
+    return counts
 
 
 def events(session: Session, ticket: Ticket, kind: str) -> list[TicketEvent]:
@@ -122,7 +122,7 @@ def test_missed_acknowledgement_escalates_to_head_and_officials_once(
 
 def test_acknowledged_ticket_gets_no_acknowledgement_alerts(pg_session, clock, people) -> None:
     ticket = routed(pg_session)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     pg_session.commit()
     clock[0] = T0 + timedelta(hours=30)
     counts = sweep(pg_session)
@@ -131,7 +131,7 @@ def test_acknowledged_ticket_gets_no_acknowledgement_alerts(pg_session, clock, p
 
 def test_resolution_reminder_and_escalation_at_the_right_moments(pg_session, clock, people) -> None:
     ticket = routed(pg_session)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     pg_session.commit()
     due = ticket.resolve_due_at
     assert due == datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
@@ -151,11 +151,11 @@ def test_resolution_reminder_and_escalation_at_the_right_moments(pg_session, clo
 
 def test_waiting_for_the_resident_pauses_the_clock(pg_session, clock, people) -> None:
     ticket = factories.routed_ticket(pg_session, category_id="roads", reporter_phone="+84901234567")
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     pg_session.commit()
     due = ticket.resolve_due_at
     clock[0] = T0 + timedelta(days=1)
-    actions.request_information(
+    workflow.request_information(
         session=pg_session, ticket=ticket, question="Which house number?", actor=STAFF
     )
     pg_session.commit()
@@ -163,7 +163,7 @@ def test_waiting_for_the_resident_pauses_the_clock(pg_session, clock, people) ->
     clock[0] = due + timedelta(days=1)
     assert sum(sweep(pg_session).values()) == 0
     # the resident answers two days after the old deadline: the deadline moves by the pause
-    replies.add_resident_information(
+    workflow.take_answer(
         session=pg_session, ticket=ticket, text="Number 12", channel="web"
     )
     pg_session.commit()
@@ -228,8 +228,8 @@ def test_a_retried_delivery_sends_each_staff_message_once(pg_session, clock, peo
 
 def test_resolved_tickets_close_when_the_reopen_window_passes(pg_session, clock, people) -> None:
     ticket = routed(pg_session)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.resolve(session=pg_session, ticket=ticket, resolution="Patched.", actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.resolve(session=pg_session, ticket=ticket, resolution="Patched.", actor=STAFF)
     pg_session.commit()
     clock[0] += timedelta(days=6)
     assert sweep(pg_session)["closed"] == 0
@@ -242,7 +242,7 @@ def test_resolved_tickets_close_when_the_reopen_window_passes(pg_session, clock,
 
 
 def test_the_registered_task_sweeps_committed_tickets(committed_pg, clock) -> None:
-    from core import tasks
+    from core import runner, tasks
 
     with Session(committed_pg, expire_on_commit=False) as session:
         helpers.user(session, "agency_head", "transport", email="head@example.org")
@@ -251,6 +251,7 @@ def test_the_registered_task_sweeps_committed_tickets(committed_pg, clock) -> No
     counts = tasks.run("tickets.sweep_deadlines", {})
     assert counts["ack_escalations"] == 1
     assert tasks.run("tickets.sweep_deadlines", {})["ack_escalations"] == 0
+    runner.drain()  # the worker runs the subscribers of the sweep's events
     with Session(committed_pg) as session:
         assert staff_mail(session, ticket, "staff_escalation") == ["head@example.org"]
 

@@ -1,4 +1,4 @@
-"""Staff and resident actions on a ticket: each transition, and its refusal."""
+"""The workflow's transitions on a ticket, by staff and residents: each one, and its refusal."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from core.clock import set_clock
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from notify.models import OutboundMessage
 from tests import factories
-from tickets import actions, corrections, links
+from tickets import corrections, links, workflow
 from tickets.models import Ticket, TicketEvent
 
-STAFF = actions.Actor(type="staff", id=7, label="Agent Lan")
+STAFF = workflow.Actor(type="staff", id=7, label="Agent Lan")
 PHONE = "+84901234567"
 
 
 def messages(session: Session, ticket: Ticket) -> list[OutboundMessage]:
+    """What the resident was sent, once the workflow's events have reached their subscribers."""
+    factories.deliver_events(session)
     return list(
         session.execute(
             select(OutboundMessage)
@@ -53,7 +55,7 @@ def clock() -> Iterator[list[datetime]]:
 
 
 def test_acknowledge_records_and_tells_the_resident_once(pg_session, ticket) -> None:
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     assert ticket.state == "acknowledged" and ticket.acknowledged_at is not None
     event = last_event(pg_session, ticket)
     assert (event.kind, event.actor_label, event.to_state) == (
@@ -67,26 +69,26 @@ def test_acknowledge_records_and_tells_the_resident_once(pg_session, ticket) -> 
 
 
 def test_acknowledge_twice_is_refused(pg_session, ticket) -> None:
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     with pytest.raises(IllegalTransition):
-        actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+        workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
 
 
 def test_start_work_only_after_acknowledging(pg_session, ticket) -> None:
     with pytest.raises(IllegalTransition):
-        actions.start_work(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.start_work(session=pg_session, ticket=ticket, actor=STAFF)
+        workflow.start_work(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.start_work(session=pg_session, ticket=ticket, actor=STAFF)
     assert ticket.state == "in_progress"
 
 
 def test_transfer_needs_a_reason_and_counts(pg_session, ticket) -> None:
     with pytest.raises(InvalidInput):
-        actions.transfer(
+        workflow.transfer(
             session=pg_session, ticket=ticket, agency_id="drainage", reason=" ", actor=STAFF
         )
     due = ticket.resolve_due_at
-    actions.transfer(
+    workflow.transfer(
         session=pg_session,
         ticket=ticket,
         agency_id="drainage",
@@ -105,24 +107,24 @@ def test_transfer_needs_a_reason_and_counts(pg_session, ticket) -> None:
 def test_transfer_to_unknown_or_same_agency_is_refused(pg_session, ticket) -> None:
     for agency in ("nowhere", "transport"):
         with pytest.raises(InvalidInput):
-            actions.transfer(
+            workflow.transfer(
                 session=pg_session, ticket=ticket, agency_id=agency, reason="r", actor=STAFF
             )
     assert ticket.transfer_count == 0
 
 
 def test_transfer_refused_while_waiting_for_the_resident(pg_session, ticket) -> None:
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.request_information(session=pg_session, ticket=ticket, question="Q?", actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.request_information(session=pg_session, ticket=ticket, question="Q?", actor=STAFF)
     with pytest.raises(IllegalTransition):
-        actions.transfer(
+        workflow.transfer(
             session=pg_session, ticket=ticket, agency_id="drainage", reason="r", actor=STAFF
         )
 
 
 def test_request_information_pauses_and_links_to_the_answer_page(pg_session, ticket) -> None:
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.request_information(
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.request_information(
         session=pg_session, ticket=ticket, question="Which house number?", actor=STAFF
     )
     assert ticket.state == "waiting_for_resident" and ticket.paused_at is not None
@@ -134,31 +136,31 @@ def test_request_information_pauses_and_links_to_the_answer_page(pg_session, tic
 
 def test_request_information_refused_before_acknowledging(pg_session, ticket) -> None:
     with pytest.raises(IllegalTransition):
-        actions.request_information(session=pg_session, ticket=ticket, question="Q?", actor=STAFF)
+        workflow.request_information(session=pg_session, ticket=ticket, question="Q?", actor=STAFF)
 
 
 def test_request_information_refused_without_contact(pg_session) -> None:
     anonymous = factories.routed_ticket(pg_session, anonymous=True, reporter_phone=PHONE)
-    actions.acknowledge(session=pg_session, ticket=anonymous, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=anonymous, actor=STAFF)
     with pytest.raises(Conflict):
-        actions.request_information(
+        workflow.request_information(
             session=pg_session, ticket=anonymous, question="Q?", actor=STAFF
         )
     assert anonymous.state == "acknowledged"
 
 
 def test_internal_note_is_not_public_and_changes_no_state(pg_session, ticket) -> None:
-    actions.add_note(session=pg_session, ticket=ticket, text="Called the contractor", actor=STAFF)
+    workflow.add_note(session=pg_session, ticket=ticket, text="Called the contractor", actor=STAFF)
     event = last_event(pg_session, ticket)
     assert (event.kind, event.public, event.message) == ("note", False, "Called the contractor")
     assert ticket.state == "routed"
     with pytest.raises(InvalidInput):
-        actions.add_note(session=pg_session, ticket=ticket, text="", actor=STAFF)
+        workflow.add_note(session=pg_session, ticket=ticket, text="", actor=STAFF)
 
 
 def test_resolve_sends_the_rating_link_of_this_ticket(pg_session, ticket) -> None:
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.resolve(
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.resolve(
         session=pg_session, ticket=ticket, resolution="Patched on 3 March.", actor=STAFF
     )
     assert ticket.state == "resolved" and ticket.resolution == "Patched on 3 March."
@@ -170,22 +172,22 @@ def test_resolve_sends_the_rating_link_of_this_ticket(pg_session, ticket) -> Non
 
 def test_resolve_needs_a_resolution_and_an_acknowledged_ticket(pg_session, ticket) -> None:
     with pytest.raises(IllegalTransition):
-        actions.resolve(session=pg_session, ticket=ticket, resolution="Done", actor=STAFF)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+        workflow.resolve(session=pg_session, ticket=ticket, resolution="Done", actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     with pytest.raises(InvalidInput):
-        actions.resolve(session=pg_session, ticket=ticket, resolution="  ", actor=STAFF)
+        workflow.resolve(session=pg_session, ticket=ticket, resolution="  ", actor=STAFF)
     assert ticket.state == "acknowledged" and ticket.resolution is None
 
 
 def test_reject_as_spam(pg_session, ticket) -> None:
-    actions.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
+    workflow.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
     assert ticket.state == "rejected" and ticket.closed_at is not None
     assert last_event(pg_session, ticket).data == {"reason": "spam"}
 
 
 def test_reject_as_duplicate_links_the_original(pg_session, ticket) -> None:
     original = factories.routed_ticket(pg_session)
-    actions.reject(
+    workflow.reject(
         session=pg_session,
         ticket=ticket,
         reason="duplicate",
@@ -198,13 +200,13 @@ def test_reject_as_duplicate_links_the_original(pg_session, ticket) -> None:
 
 def test_reject_refusals(pg_session, ticket) -> None:
     with pytest.raises(InvalidInput):
-        actions.reject(session=pg_session, ticket=ticket, reason="boring", actor=STAFF)
+        workflow.reject(session=pg_session, ticket=ticket, reason="boring", actor=STAFF)
     with pytest.raises(InvalidInput):
-        actions.reject(
+        workflow.reject(
             session=pg_session, ticket=ticket, reason="duplicate", duplicate_of="", actor=STAFF
         )
     with pytest.raises(NotFound):
-        actions.reject(
+        workflow.reject(
             session=pg_session,
             ticket=ticket,
             reason="duplicate",
@@ -212,7 +214,7 @@ def test_reject_refusals(pg_session, ticket) -> None:
             actor=STAFF,
         )
     with pytest.raises(InvalidInput):
-        actions.reject(
+        workflow.reject(
             session=pg_session,
             ticket=ticket,
             reason="duplicate",
@@ -220,17 +222,16 @@ def test_reject_refusals(pg_session, ticket) -> None:
             actor=STAFF,
         )
     assert ticket.state == "routed" and ticket.duplicate_of_id is None
-    actions.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
+    workflow.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
     with pytest.raises(IllegalTransition):
-        actions.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
+        workflow.reject(session=pg_session, ticket=ticket, reason="spam", actor=STAFF)
 
 
 def test_triage_category_routes_and_becomes_a_training_label(pg_session) -> None:
     waiting = factories.ticket(pg_session, area_id="26743")
-    from tickets import service as tickets_service
 
-    tickets_service.send_to_triage(session=pg_session, ticket=waiting, reason="low_confidence")
-    actions.set_category(
+    workflow.send_to_triage(session=pg_session, ticket=waiting, reason="low_confidence")
+    workflow.set_category(
         session=pg_session, ticket=waiting, category_id="public_order", actor=STAFF
     )
     assert waiting.state == "routed"
@@ -245,19 +246,18 @@ def test_triage_category_routes_and_becomes_a_training_label(pg_session) -> None
 
 def test_triage_refusals(pg_session, ticket) -> None:
     waiting = factories.ticket(pg_session, area_id=None)
-    from tickets import service as tickets_service
 
-    tickets_service.send_to_triage(session=pg_session, ticket=waiting, reason="other")
+    workflow.send_to_triage(session=pg_session, ticket=waiting, reason="other")
     for category in ("other", "nonsense", ""):
         with pytest.raises(InvalidInput):
-            actions.set_category(
+            workflow.set_category(
                 session=pg_session, ticket=waiting, category_id=category, actor=STAFF
             )
     with pytest.raises(InvalidInput):  # the ward committee needs a ward
-        actions.set_category(
+        workflow.set_category(
             session=pg_session, ticket=waiting, category_id="public_order", actor=STAFF
         )
-    actions.set_category(
+    workflow.set_category(
         session=pg_session,
         ticket=waiting,
         category_id="public_order",
@@ -266,41 +266,41 @@ def test_triage_refusals(pg_session, ticket) -> None:
     )
     assert waiting.agency_id == "ward_committee" and waiting.area_id == "26743"
     with pytest.raises(Conflict):  # an already routed ticket is not re-sorted here
-        actions.set_category(session=pg_session, ticket=ticket, category_id="waste", actor=STAFF)
+        workflow.set_category(session=pg_session, ticket=ticket, category_id="waste", actor=STAFF)
 
 
 def resolved(session: Session) -> Ticket:
     ticket = factories.routed_ticket(session, category_id="roads", reporter_phone=PHONE)
-    actions.acknowledge(session=session, ticket=ticket, actor=STAFF)
-    actions.resolve(session=session, ticket=ticket, resolution="Patched.", actor=STAFF)
+    workflow.acknowledge(session=session, ticket=ticket, actor=STAFF)
+    workflow.resolve(session=session, ticket=ticket, resolution="Patched.", actor=STAFF)
     return ticket
 
 
 def test_rating_once_per_resolution(pg_session) -> None:
     ticket = resolved(pg_session)
-    actions.rate(session=pg_session, ticket=ticket, rating=4)
+    workflow.rate(session=pg_session, ticket=ticket, rating=4)
     assert ticket.rating == 4 and ticket.rated_at is not None
     with pytest.raises(Conflict):
-        actions.rate(session=pg_session, ticket=ticket, rating=5)
+        workflow.rate(session=pg_session, ticket=ticket, rating=5)
     for bad in (0, 6):
         with pytest.raises(InvalidInput):
-            actions.rate(session=pg_session, ticket=ticket, rating=bad)
+            workflow.rate(session=pg_session, ticket=ticket, rating=bad)
 
 
 def test_rating_an_open_ticket_is_refused(pg_session, ticket) -> None:
     with pytest.raises(Conflict):
-        actions.rate(session=pg_session, ticket=ticket, rating=5)
+        workflow.rate(session=pg_session, ticket=ticket, rating=5)
 
 
 def test_reopen_within_seven_days_gives_a_new_deadline(pg_session, clock) -> None:
     ticket = resolved(pg_session)
     clock[0] += timedelta(days=6, hours=23)
-    actions.reopen(session=pg_session, ticket=ticket, reason="Still a hole")
+    workflow.reopen(session=pg_session, ticket=ticket, reason="Still a hole")
     assert ticket.state == "in_progress" and ticket.reopen_count == 1
     assert ticket.resolve_due_at > clock[0]
     assert last_event(pg_session, ticket).kind == "reopened"
     # resolved again: a second resolution message (with a fresh rating link) goes out
-    actions.resolve(session=pg_session, ticket=ticket, resolution="Repaved.", actor=STAFF)
+    workflow.resolve(session=pg_session, ticket=ticket, resolution="Repaved.", actor=STAFF)
     assert [m.kind for m in messages(pg_session, ticket)].count("resolved") == 2
 
 
@@ -308,13 +308,13 @@ def test_reopen_after_seven_days_is_refused(pg_session, clock) -> None:
     ticket = resolved(pg_session)
     clock[0] += timedelta(days=7, minutes=1)
     with pytest.raises(Conflict):
-        actions.reopen(session=pg_session, ticket=ticket, reason="Still a hole")
+        workflow.reopen(session=pg_session, ticket=ticket, reason="Still a hole")
     assert ticket.state == "resolved"
 
 
 def test_reopen_needs_a_reason_and_a_resolved_ticket(pg_session, ticket) -> None:
     with pytest.raises(Conflict):
-        actions.reopen(session=pg_session, ticket=ticket, reason="why")
+        workflow.reopen(session=pg_session, ticket=ticket, reason="why")
     done = resolved(pg_session)
     with pytest.raises(InvalidInput):
-        actions.reopen(session=pg_session, ticket=done, reason="")
+        workflow.reopen(session=pg_session, ticket=done, reason="")
