@@ -4,7 +4,7 @@ A ticket is counted on its filing day, so any change to a ticket changes one day
 periodic task `dashboard.refresh_rollups` finds the days touched since it last ran and
 recomputes them whole (delete the day's rows, insert the day's sums):
 
-- every change to a ticket records a TicketEvent (tickets.service.change_state, record_event),
+- every change to a ticket records a TicketEvent (tickets.workflow, tickets.service.record_event),
   so the events with an id above the watermark name the touched tickets. The watermark only
   advances past events older than OVERLAP, so a transaction that commits late (its event ids
   taken before others that committed first) is still read on the next run;

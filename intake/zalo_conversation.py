@@ -23,7 +23,7 @@ from core import outbox
 from core.clock import as_utc, utcnow
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, sms
+from intake import emergency, filing, sms
 from intake.zalo import ZaloEvent, parse
 from intake.zalo_models import DraftState, ZaloDraft
 from notify import zalo as zalo_notify
@@ -31,8 +31,7 @@ from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact
 from places import service as places_service
 from routing.models import Area
-from tickets import codes
-from tickets import replies as ticket_replies
+from tickets import codes, workflow
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Channel, InboundMessage, Ticket, TicketState
@@ -161,7 +160,7 @@ def _text(
     if draft is None and kind is None:
         waiting = _waiting_ticket(session, contact)
         if waiting is not None:  # the agency asked this resident a question
-            ticket_replies.add_resident_information(
+            workflow.take_answer(
                 session=session, ticket=waiting, text=text, channel=Channel.zalo
             )
             return Outcome("information", ticket_id=waiting.id, replies=[gettext(
@@ -296,9 +295,9 @@ def file_draft(
         area_id=ward_of_pin(session=session, latitude=draft.latitude, longitude=draft.longitude),
         latitude=draft.latitude,
         longitude=draft.longitude,
-        emergency=draft.emergency or emergency.detect(description) is not None,
+        emergency=draft.emergency,
     )
-    ticket = tickets_service.file_report(session=session, report=report)
+    ticket = filing.file_report(session=session, report=report).ticket
     assert ticket.id is not None
     zalo_notify.follow_ticket(session=session, ticket_id=ticket.id, contact=contact)
     for inbound_id in draft.inbound_ids:
