@@ -21,12 +21,12 @@ from core.clock import as_utc, set_clock
 from core.errors import HotlineError
 from notify.models import OutboundMessage
 from tests import factories
-from tickets import actions, links, replies, sweeps
+from tickets import links, sweeps, workflow
 from tickets.models import Ticket, TicketEvent, TicketState
 
 # Monday 2 March 2026, 09:00 local
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def footprint(session: Session, ticket: Ticket) -> tuple[Any, ...]:
 
 def resolved_ticket(session: Session, clock: list[datetime], **values: Any) -> Ticket:
     ticket = factories.routed_ticket(session, category_id="roads", **values)
-    actions.acknowledge(session=session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=session, ticket=ticket, actor=STAFF)
     clock[0] = T0 + timedelta(days=1)  # Tuesday 3 March, 09:00 local
-    actions.resolve(session=session, ticket=ticket, resolution="Đã vá ổ gà.", actor=STAFF)
+    workflow.resolve(session=session, ticket=ticket, resolution="Đã vá ổ gà.", actor=STAFF)
     session.commit()
     return ticket
 
@@ -144,7 +144,7 @@ def test_a_closed_ticket_cannot_be_reopened(
     clock[0] = T0 + timedelta(days=2)
     pg_session.refresh(ticket)
     with pytest.raises(HotlineError):
-        actions.reopen(session=pg_session, ticket=ticket, reason="Lại bể rồi.")
+        workflow.reopen(session=pg_session, ticket=ticket, reason="Lại bể rồi.")
     pg_session.rollback()
     assert footprint(pg_session, ticket) == before
 
@@ -154,8 +154,8 @@ def test_a_closed_ticket_cannot_be_reopened(
 
 def rejected_ticket(session: Session) -> Ticket:
     ticket = factories.routed_ticket(session, category_id="roads", reporter_phone="+84903123456")
-    actions.acknowledge(session=session, ticket=ticket, actor=STAFF)
-    actions.reject(session=session, ticket=ticket, reason="spam", actor=STAFF)
+    workflow.acknowledge(session=session, ticket=ticket, actor=STAFF)
+    workflow.reject(session=session, ticket=ticket, reason="spam", actor=STAFF)
     session.commit()
     return ticket
 
@@ -164,7 +164,7 @@ def test_a_rejected_ticket_cannot_be_resolved(pg_session: Session, clock: list[d
     ticket = rejected_ticket(pg_session)
     before = footprint(pg_session, ticket)
     with pytest.raises(HotlineError) as refused:
-        actions.resolve(session=pg_session, ticket=ticket, resolution="Đã xử lý.", actor=STAFF)
+        workflow.resolve(session=pg_session, ticket=ticket, resolution="Đã xử lý.", actor=STAFF)
     assert refused.value.status_code == 409
     pg_session.rollback()
     assert footprint(pg_session, ticket) == before
@@ -177,14 +177,14 @@ def test_a_rejected_ticket_cannot_be_worked_on_reopened_rated_or_answered(
     ticket = rejected_ticket(pg_session)
     before = footprint(pg_session, ticket)
     refusals = [
-        lambda: actions.start_work(session=pg_session, ticket=ticket, actor=STAFF),
-        lambda: actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF),
-        lambda: actions.request_information(
+        lambda: workflow.start_work(session=pg_session, ticket=ticket, actor=STAFF),
+        lambda: workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF),
+        lambda: workflow.request_information(
             session=pg_session, ticket=ticket, question="Số nhà?", actor=STAFF),
-        lambda: actions.transfer(session=pg_session, ticket=ticket, agency_id="drainage",
+        lambda: workflow.transfer(session=pg_session, ticket=ticket, agency_id="drainage",
                                  reason="wrong agency", actor=STAFF),
-        lambda: actions.reopen(session=pg_session, ticket=ticket, reason="Chưa xử lý"),
-        lambda: actions.rate(session=pg_session, ticket=ticket, rating=1),
+        lambda: workflow.reopen(session=pg_session, ticket=ticket, reason="Chưa xử lý"),
+        lambda: workflow.rate(session=pg_session, ticket=ticket, rating=1),
     ]
     for refuse in refusals:
         with pytest.raises(HotlineError):
@@ -209,10 +209,10 @@ def test_waiting_for_the_resident_pauses_the_resolve_clock_and_the_answer_resume
                                      reporter_phone="+84903123456")
     # routed Monday 2 March 09:00 local: due Monday 9 March 09:00 local
     assert as_utc(ticket.resolve_due_at) == datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     # asked Wednesday 4 March 09:00 local
     clock[0] = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
-    actions.request_information(session=pg_session, ticket=ticket, question="Số nhà?",
+    workflow.request_information(session=pg_session, ticket=ticket, question="Số nhà?",
                                 actor=STAFF)
     assert ticket.state == TicketState.waiting_for_resident
     # while waiting, the deadline passes without an escalation
@@ -222,7 +222,7 @@ def test_waiting_for_the_resident_pauses_the_resolve_clock_and_the_answer_resume
         "resolve_escalations"] == 0
     # answered Tuesday 10 March 09:00 local, 6 days (144 h) later: the deadline moves by the
     # time spent waiting, to Sunday 15 March 09:00 local, and the agency works again
-    replies.add_resident_information(session=pg_session, ticket=ticket, text="Số 12",
+    workflow.take_answer(session=pg_session, ticket=ticket, text="Số 12",
                                      channel="web")
     assert ticket.state == TicketState.in_progress
     assert as_utc(ticket.resolve_due_at) == datetime(2026, 3, 15, 2, 0, tzinfo=UTC)
@@ -238,9 +238,9 @@ def test_an_answer_when_nobody_waits_moves_no_deadline(
     pg_session: Session, clock: list[datetime]
 ) -> None:
     ticket = factories.routed_ticket(pg_session, category_id="roads")
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     clock[0] = T0 + timedelta(days=2)
-    replies.add_resident_information(session=pg_session, ticket=ticket, text="Thêm ảnh",
+    workflow.take_answer(session=pg_session, ticket=ticket, text="Thêm ảnh",
                                      channel="web")
     assert ticket.state == TicketState.acknowledged
     assert as_utc(ticket.resolve_due_at) == datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
@@ -250,11 +250,11 @@ def test_an_answer_when_nobody_waits_moves_no_deadline(
 def test_resolving_while_waiting_ends_the_pause(pg_session: Session, clock: list[datetime]) -> None:
     ticket = factories.routed_ticket(pg_session, category_id="roads",
                                      reporter_phone="+84903123456")
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.request_information(session=pg_session, ticket=ticket, question="Số nhà?",
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.request_information(session=pg_session, ticket=ticket, question="Số nhà?",
                                 actor=STAFF)
     clock[0] = T0 + timedelta(hours=5)
-    actions.resolve(session=pg_session, ticket=ticket, resolution="Đã tìm ra, đã vá.",
+    workflow.resolve(session=pg_session, ticket=ticket, resolution="Đã tìm ra, đã vá.",
                     actor=STAFF)
     assert ticket.paused_at is None and ticket.paused_seconds == 5 * 3600
 
@@ -266,9 +266,9 @@ def test_a_transfer_keeps_the_residents_resolve_deadline(
     pg_session: Session, clock: list[datetime]
 ) -> None:
     ticket = factories.routed_ticket(pg_session, category_id="roads")
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
     clock[0] = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 4 March, 09:00 local
-    actions.transfer(session=pg_session, ticket=ticket, agency_id="urban_infrastructure",
+    workflow.transfer(session=pg_session, ticket=ticket, agency_id="urban_infrastructure",
                      reason="Cầu thuộc khu đô thị", actor=STAFF)
     assert ticket.agency_id == "urban_infrastructure"
     # still Monday 9 March 09:00 local; the new agency has 24 h to acknowledge
@@ -283,7 +283,7 @@ def test_a_resolved_ticket_cannot_be_transferred(
     ticket = resolved_ticket(pg_session, clock)
     before = footprint(pg_session, ticket)
     with pytest.raises(HotlineError):
-        actions.transfer(session=pg_session, ticket=ticket, agency_id="drainage",
+        workflow.transfer(session=pg_session, ticket=ticket, agency_id="drainage",
                          reason="wrong agency", actor=STAFF)
     pg_session.rollback()
     assert footprint(pg_session, ticket) == before
@@ -296,16 +296,16 @@ def test_a_resident_rates_each_resolution_once(
     pg_session: Session, clock: list[datetime]
 ) -> None:
     ticket = resolved_ticket(pg_session, clock)
-    actions.rate(session=pg_session, ticket=ticket, rating=2)
+    workflow.rate(session=pg_session, ticket=ticket, rating=2)
     with pytest.raises(HotlineError):
-        actions.rate(session=pg_session, ticket=ticket, rating=5)
+        workflow.rate(session=pg_session, ticket=ticket, rating=5)
     assert ticket.rating == 2
     # reopened and resolved again: the new answer may be rated
     clock[0] = T0 + timedelta(days=2)
-    actions.reopen(session=pg_session, ticket=ticket, reason="Lại bể rồi.")
+    workflow.reopen(session=pg_session, ticket=ticket, reason="Lại bể rồi.")
     with pytest.raises(HotlineError):  # nothing to rate while the agency works on it
-        actions.rate(session=pg_session, ticket=ticket, rating=5)
+        workflow.rate(session=pg_session, ticket=ticket, rating=5)
     clock[0] = T0 + timedelta(days=3)
-    actions.resolve(session=pg_session, ticket=ticket, resolution="Đã vá lại.", actor=STAFF)
-    actions.rate(session=pg_session, ticket=ticket, rating=5)
+    workflow.resolve(session=pg_session, ticket=ticket, resolution="Đã vá lại.", actor=STAFF)
+    workflow.rate(session=pg_session, ticket=ticket, rating=5)
     assert ticket.rating == 5

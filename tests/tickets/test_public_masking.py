@@ -17,10 +17,10 @@ import pytest
 from sqlmodel import Session
 
 from tests import factories
-from tickets import actions, links, redact
+from tickets import links, redact, workflow
 from tickets.models import Ticket
 
-STAFF = actions.Actor(type="staff", id=None, label="agent")
+STAFF = workflow.Actor(type="staff", id=None, label="agent")
 NAME = "Nguyễn Thị Lan"
 PHONE = "+84903123456"
 EMAIL = "lan.nguyen@example.vn"
@@ -52,8 +52,8 @@ def ticket(pg_session: Session, pg_client: Any) -> Ticket:
         pg_session, category_id="roads", description=DESCRIPTION, reporter_name=NAME,
         reporter_phone=PHONE, reporter_email=EMAIL,
     )
-    actions.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
-    actions.request_information(session=pg_session, ticket=ticket, question=QUESTION, actor=STAFF)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    workflow.request_information(session=pg_session, ticket=ticket, question=QUESTION, actor=STAFF)
     pg_session.commit()
     answered = pg_client.post(
         f"/status/{ticket.code}/answer",
@@ -61,8 +61,8 @@ def ticket(pg_session: Session, pg_client: Any) -> Ticket:
         follow_redirects=False,
     )
     assert answered.status_code == 303, answered.text
-    actions.resolve(session=pg_session, ticket=ticket, resolution=RESOLUTION, actor=STAFF)
-    actions.rate(session=pg_session, ticket=ticket, rating=4, comment=COMMENT)
+    workflow.resolve(session=pg_session, ticket=ticket, resolution=RESOLUTION, actor=STAFF)
+    workflow.rate(session=pg_session, ticket=ticket, rating=4, comment=COMMENT)
     pg_session.commit()
     return ticket
 
