@@ -74,3 +74,27 @@ def wards_command() -> None:
 
     for area in service.official_areas():
         typer.echo(json.dumps(area, ensure_ascii=False))
+
+
+@app.command("corrections")
+def corrections_command() -> None:
+    """Places people set or confirmed, beside what the reader read (JSON lines, newest first):
+    material for new evaluation texts and for the landmarks file. Texts may hold personal
+    data: keep the output private."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from core.db import session_scope
+    from places.models import PlaceCorrection
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(PlaceCorrection).order_by(col(PlaceCorrection.id).desc())
+        ).scalars()
+        for row in rows:
+            typer.echo(json.dumps({
+                "text": row.text, "ward_code": row.ward_code, "read_ward_code": row.read_ward_code,
+                "read_candidates": row.read_candidates, "street": row.street_key,
+                "source": row.source, "ticket_id": row.ticket_id,
+                "at": row.created_at.isoformat() if row.created_at else None,
+            }, ensure_ascii=False))

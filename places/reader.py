@@ -13,7 +13,7 @@ and districts with their shorthand, landmarks), then decides, most specific firs
 6. a former district alone ("Q8", "District 1", "huyện Bình Chánh"): its wards are candidates.
 
 Where an old ward was split, every ward it went to is a candidate (the package's default first);
-a street seen in confirmed reports (``street_hints``) can decide between them. Nothing read:
+a street that people confirmed (``street_hints``, from place corrections) can decide. Nothing read:
 unknown, never a guess.
 """
 
@@ -66,6 +66,7 @@ class Reading:
     lon: float | None = None
     basis: str = "none"  # former_ward, ward, landmark, name, district, none
     former: str | None = None  # the former unit read, "Phường 13, Quận Phú Nhuận"
+    street: str | None = None  # the street's key ("levansy"), when one is written
 
     @property
     def unknown(self) -> bool:
@@ -82,6 +83,7 @@ class Reading:
             "lon": self.lon,
             "basis": self.basis,
             "former": self.former,
+            "street": self.street,
         }
 
 
@@ -159,11 +161,16 @@ class PlaceReader:
         self.gazetteer = gazetteer
         tokenize("")  # builds the folding table now, not in the first report
 
-    def read(self, text: str, *, street_hints: Mapping[str, str] | None = None) -> Reading:
+    def read(
+        self, text: str, *, street_hints: Mapping[str, Mapping[str, int]] | None = None
+    ) -> Reading:
+        """``street_hints``: street key -> {ward code: confirmations} from corrections."""
         original, tokens = tokenize(text or "")
         mentions = [m for m in _scan(tokens, self.gazetteer) if m.entries]
-        reading = self._decide(mentions, original, street_hints or {})
+        street = _street(original, mentions)
+        reading = self._decide(mentions, street, street_hints or {})
         reading.address = _address(original, mentions)
+        reading.street = street
         if reading.ward_code is not None:
             ward = self.gazetteer.wards[reading.ward_code]
             reading.ward, reading.lat, reading.lon = ward.name, ward.lat, ward.lon
@@ -174,7 +181,10 @@ class PlaceReader:
     # -- deciding -----------------------------------------------------------------------------
 
     def _decide(
-        self, mentions: list[Mention], original: str, street_hints: Mapping[str, str]
+        self,
+        mentions: list[Mention],
+        street: str | None,
+        street_hints: Mapping[str, Mapping[str, int]],
     ) -> Reading:
         gazetteer = self.gazetteer
         typed_wards = [c for m in mentions if m.typed for c in m.of("ward")]
@@ -197,7 +207,7 @@ class PlaceReader:
                     continue
                 named_today = [c for m in mentions if m not in (mention, district_mention)
                                for c in m.of("ward")] + mention.of("ward")
-                return self._from_former(former, named_today, original, street_hints,
+                return self._from_former(former, named_today, street, street_hints,
                                          confidence=0.9)
 
         # 2. today's ward, written as a ward
@@ -213,7 +223,7 @@ class PlaceReader:
             if mention.of("ward") and not mention.typed:
                 break  # also today's name: step 5 reads it
             if len(formers) == 1:
-                return self._from_former(formers[0], bare_wards, original, street_hints,
+                return self._from_former(formers[0], bare_wards, street, street_hints,
                                          confidence=0.85)
             today = _union(f.today for f in formers)
             if len(today) == 1:
@@ -255,8 +265,8 @@ class PlaceReader:
         self,
         former: Any,
         named_today: list[str],
-        original: str,
-        street_hints: Mapping[str, str],
+        street: str | None,
+        street_hints: Mapping[str, Mapping[str, int]],
         *,
         confidence: float,
     ) -> Reading:
@@ -269,7 +279,7 @@ class PlaceReader:
             if code in today:
                 return Reading(ward_code=code, candidates=today, confidence=confidence - 0.05,
                                basis="former_ward", former=label)
-        hinted = _street_decides(original, today, street_hints)
+        hinted = _street_decides(today, street_hints.get(street or "", {}))
         if hinted:
             return Reading(ward_code=hinted, candidates=today, confidence=confidence - 0.15,
                            basis="street", former=label)
@@ -285,6 +295,15 @@ def _union(groups: Any) -> list[str]:
     return seen
 
 
+def _street_decides(today: list[str], confirmations: Mapping[str, int]) -> str | None:
+    """The candidate people confirmed most for this street: at least twice, and more than any
+    other candidate."""
+    counts = sorted(((confirmations.get(code, 0), code) for code in today), reverse=True)
+    if not counts or counts[0][0] < 2 or (len(counts) > 1 and counts[1][0] == counts[0][0]):
+        return None
+    return counts[0][1]
+
+
 def street_key(text: str) -> str:
     """The key a street is remembered by: its name's letters, no house number or prefix."""
     words = key(re.sub(r"\d+[\w/]*", " ", text))
@@ -293,13 +312,29 @@ def street_key(text: str) -> str:
     return words
 
 
-def _street_decides(original: str, today: list[str], hints: Mapping[str, str]) -> str | None:
-    if not hints:
-        return None
-    for match in list(_HOUSE.finditer(original)) + list(_STREET.finditer(original)):
-        code = hints.get(street_key(match.group()))
-        if code in today:
-            return code
+_LOWER_ALLEY_STREET = re.compile(
+    r"\b(?:hẻm|hem|kiệt|kiet|ngõ|ngo|ngách|ngach|số|so|nhà|nha)\s*\d+[\w/]*\s+"
+    r"((?:đường\s+|duong\s+)?(?:[^\W\d_]+\s+){0,3}[^\W\d_]+)", re.IGNORECASE,
+)
+
+
+def _street(original: str, mentions: list[Mention]) -> str | None:
+    """The key of the first street written ("45 Lê Văn Sỹ" -> "levansy"), place names cut off."""
+    starts = sorted(m.char_start for m in mentions)
+    window = original[: (starts[-1] if starts else 800) + 200]
+    for pattern, group in ((_HOUSE, 0), (_STREET, 0), (_EN_STREET, 0), (_LOWER_ALLEY_STREET, 1)):
+        match = pattern.search(window)
+        if match is None:
+            continue
+        begin, end = match.span(group)
+        end = min([end] + [s for s in starts if begin < s < end])
+        found = street_key(original[begin:end])
+        for suffix in ("street", "st", "road", "rd", "avenue", "ave", "boulevard", "blvd"):
+            if found.endswith(suffix) and len(found) > len(suffix) + 2:
+                found = found[: -len(suffix)]
+                break
+        if len(found) >= 4:
+            return found
     return None
 
 

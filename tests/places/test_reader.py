@@ -75,8 +75,14 @@ def test_a_split_former_ward_keeps_every_candidate() -> None:
 def test_a_street_seen_in_confirmed_reports_decides_a_split_ward() -> None:
     text = "Nước ngập trước số 12 Trần Văn Giàu, xã Tân Kiên, huyện Bình Chánh"
     assert read(text).ward_code is None
-    reading = read(text, street_hints={"tranvangiau": TAN_TAO})
+    assert read(text).street == "tranvangiau"
+    once = read(text, street_hints={"tranvangiau": {TAN_TAO: 1}})
+    assert once.ward_code is None  # one confirmation is not enough
+    reading = read(text, street_hints={"tranvangiau": {TAN_TAO: 3, TAN_NHUT: 1}})
     assert (reading.ward_code, reading.basis) == (TAN_TAO, "street")
+    assert set(reading.candidates) == {TAN_NHUT, TAN_TAO}
+    tied = read(text, street_hints={"tranvangiau": {TAN_TAO: 2, TAN_NHUT: 2}})
+    assert tied.ward_code is None
 
 
 def test_a_landmark_names_its_ward() -> None:
