@@ -104,6 +104,9 @@ class Gazetteer:
     index: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     max_tokens: int = 1
     prefixes: frozenset[str] = frozenset()  # every beginning of every key: the scan stops early
+    # a former district's initials ("pn", "gv"), where unique: read only right after a ward
+    # number ("p13 pn", "f17 gv")
+    district_initials: dict[str, str] = field(default_factory=dict)
 
     def ward_by_name(self, name: str) -> Ward | None:
         wanted = key(name)
@@ -368,6 +371,7 @@ def _build_index(
         if len(keys) == 1 and len(letters) >= 2:
             add("q" + letters, Entry("district", keys[0], typed=True))
             add("quan" + letters, Entry("district", keys[0], typed=True))
+            gazetteer.district_initials[letters] = keys[0]
 
     gazetteer.index = {name_key: tuple(entries) for name_key, entries in index.items()}
     gazetteer.max_tokens = 7

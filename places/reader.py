@@ -115,6 +115,13 @@ def _scan(tokens: list[Token], gazetteer: Gazetteer) -> list[Mention]:
             if entries:
                 longest, found = width, entries
         if found is None:
+            initials = gazetteer.district_initials.get(tokens[index].text)
+            previous = mentions[-1] if mentions else None
+            if initials and previous is not None and previous.end == index and previous.typed \
+                    and previous.of("former_ward"):  # "p13 pn", "F.17 GV"
+                token = tokens[index]
+                mentions.append(Mention(index, index + 1, (Entry("district", initials, True),),
+                                        True, token.capitalised, token.start, token.end))
             index += 1
             continue
         glued = bool(mentions) and mentions[-1].end == index and mentions[-1].typed

@@ -31,6 +31,7 @@ def test_the_sms_of_the_issue_lands_on_todays_phu_nhuan_ward() -> None:
     [
         "den duong hu truoc hem 45 le van sy p13 phu nhuan",
         "mat dien o F13 Q.PN tu sang",
+        "F.13 PN cúp điện",  # a district's initials right after the ward number
         "Street light broken at alley 45 Le Van Sy, Ward 13, Phu Nhuan District",
         "PHƯỜNG 13 QUẬN PHÚ NHUẬN cúp nước",
     ],
@@ -96,6 +97,7 @@ def test_a_landmark_names_its_ward() -> None:
         "Karaoke hàng xóm hát đến 2 giờ sáng, không ngủ được.",
         "goi tong dai 30p 2 lan ko ai nghe",  # "30p 2" is minutes, not phường 2
         "Sài Gòn mưa lớn, nhiều nơi ngập",  # the city, not Phường Sài Gòn
+        "anh PN nói đèn hư",  # initials alone are not a district
         "mong cuộc sống được hòa bình, bình an",
         "Ổ gà trên đường Nguyễn Văn Linh rất nguy hiểm",  # a street alone: no ward
         "",
