@@ -121,13 +121,13 @@ class Gazetteer:
         for ward in self.wards.values():
             if ward.lat is None or ward.lon is None:
                 continue
-            distance = _distance_km(lat, lon, ward.lat, ward.lon)
+            distance = distance_km(lat, lon, ward.lat, ward.lon)
             if distance < best_distance:
                 best, best_distance = ward, distance
         return best
 
 
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2

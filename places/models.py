@@ -33,3 +33,25 @@ class PlaceCorrection(SQLModel, table=True):
                                                                               nullable=False))
     ward_code: str = Field(max_length=64, index=True)
     street_key: str | None = Field(default=None, max_length=120, index=True)
+
+
+class PlaceReading(SQLModel, table=True):
+    """Where a report's place came from when the resident did not choose a ward: read from its
+    text, or the nearest ward centre to its coordinates. One row per report; triage shows the
+    candidates of a report whose ward is unknown."""
+
+    __tablename__ = "place_reading"
+
+    ticket_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    source: str = Field(max_length=20)  # text | coordinates
+    ward_code: str | None = Field(default=None, max_length=64)
+    candidates: list[Any] = Field(default_factory=list, sa_column=Column(JSONType,
+                                                                         nullable=False))
+    address: str | None = Field(default=None, max_length=300)
+    confidence: float = 0.0
+    basis: str = Field(default="none", max_length=20)
+    # an SMS asked the resident for the ward (at most once per report)
+    asked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

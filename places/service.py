@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.i18n import gettext
 from core.settings import get_settings
 from places import gazetteer as gazetteer_module
 from places.gazetteer import Gazetteer, Ward
-from places.models import PlaceCorrection
+from places.models import PlaceCorrection, PlaceReading
 from places.reader import PlaceReader, Reading
 
 
@@ -119,3 +121,75 @@ def record_correction(
     session.add(correction)
     session.flush()
     return correction
+
+
+# Farther than this from every ward centre, a point is outside the province: no ward.
+MAX_CENTRE_DISTANCE_KM = 8.0
+
+
+@dataclass(frozen=True)
+class Located:
+    """A report's place as found at the door: a ward (or none), candidates, how."""
+
+    ward_code: str | None
+    candidates: list[str]
+    address: str | None
+    confidence: float
+    basis: str
+    source: str  # text | coordinates
+
+
+def locate(
+    *,
+    session: Session,
+    text: str,
+    address: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Located:
+    """The ward of a report that came without one: the nearest ward centre to its coordinates
+    (an approximation: no ward shapes are shipped), else the place read from its address and
+    text; a split former ward's street is looked up in the corrections."""
+    if latitude is not None and longitude is not None:
+        ward = nearest_ward(lat=latitude, lon=longitude)
+        if ward is not None and ward.lat is not None and ward.lon is not None and \
+                gazetteer_module.distance_km(latitude, longitude, ward.lat, ward.lon) \
+                <= MAX_CENTRE_DISTANCE_KM:
+            return Located(ward.code, [ward.code], address, 0.6, "nearest_centre", "coordinates")
+    combined = f"{address}. {text}" if address else text
+    reading = read_report_place(session=session, text=combined)
+    return Located(reading.ward_code, list(reading.candidates), reading.address,
+                   reading.confidence, reading.basis, "text")
+
+
+def remember_reading(*, session: Session, ticket_id: int, located: Located) -> PlaceReading:
+    row = session.get(PlaceReading, ticket_id) or PlaceReading(ticket_id=ticket_id, source="")
+    row.source, row.ward_code = located.source, located.ward_code
+    row.candidates, row.address = list(located.candidates), (located.address or None)
+    if row.address:
+        row.address = row.address[:300]
+    row.confidence, row.basis = located.confidence, located.basis
+    session.add(row)
+    session.flush()
+    return row
+
+
+def reading_of(*, session: Session, ticket_id: int) -> PlaceReading | None:
+    return session.get(PlaceReading, ticket_id)
+
+
+def ward_question(*, language: str, code: str) -> str:
+    """The SMS that asks a resident for the ward of a report whose place could not be read."""
+    return gettext(
+        language,
+        "Hotline 1022: which ward are you in? Reply with the ward (for example \"phường Bến "
+        "Thành\" or \"phường 13, Phú Nhuận\") and we will add it to report %(code)s.",
+        code=code,
+    )
+
+
+def ward_added(*, language: str, code: str, ward: str) -> str:
+    return gettext(
+        language, "Hotline 1022: thank you, %(ward)s was added to report %(code)s.",
+        ward=ward, code=code,
+    )
