@@ -1,7 +1,7 @@
 """place corrections and readings
 
 Revision ID: e468e44e9277
-Revises: 402c49f24e59
+Revises: 58739bbc756b
 Create Date: 2026-12-05 08:04:23.568590
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import core.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'e468e44e9277'
-down_revision: str | Sequence[str] | None = '402c49f24e59'
+down_revision: str | Sequence[str] | None = '58739bbc756b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
