@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from places import evaluate, service
+
 app = typer.Typer(help="Wards of the province and the place reader.", no_args_is_help=True,
                   add_completion=False)
 
@@ -26,8 +28,6 @@ def read_command(
     ] = False,
 ) -> None:
     """JSON lines {"text": ...} on standard input -> one JSON line each on standard output."""
-    from places import service
-
     reader = service.reader()
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -53,8 +53,6 @@ def eval_command(
     show_errors: Annotated[bool, typer.Option("--errors", help="List every error")] = False,
 ) -> None:
     """Ward accuracy per language, ambiguous places, precision of "unknown", errors per kind."""
-    from places import evaluate, service
-
     rows = evaluate.load(data or evaluate.EVAL_FILE)
     report = evaluate.evaluate(service.reader(), rows)
     if as_json:
@@ -70,8 +68,6 @@ def eval_command(
 @app.command("wards")
 def wards_command() -> None:
     """The province's official wards, communes and special zones (JSON lines)."""
-    from places import service
-
     for area in service.official_areas():
         typer.echo(json.dumps(area, ensure_ascii=False))
 
