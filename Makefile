@@ -39,13 +39,13 @@ chromium:
 
 test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places dashboard staff open311
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places
+	$(BIN)/mypy core tickets intake routing api web notify classify httpbase places dashboard staff open311
 	$(BIN)/lint-imports
 
 # mutation testing of the modules that carry residents' promises (docs/testing.md); long, and not

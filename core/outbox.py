@@ -19,6 +19,7 @@ from sqlmodel import Field, Session, SQLModel, col
 
 from core.clock import utcnow
 from core.db import JSONType, UTCDateTime
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "outbox_pending"
@@ -56,8 +57,6 @@ def enqueue(
     *, session: Session, task: str, args: dict[str, Any], delay_seconds: float = 0
 ) -> OutboxMessage:
     """Write a unit of work; it is published after the surrounding transaction commits."""
-    from core.settings import get_settings
-
     now = utcnow()
     message = OutboxMessage(
         task=task, args=args, created_at=now, available_at=now + timedelta(seconds=delay_seconds)
@@ -87,7 +86,7 @@ class Pending:
 def _publish_after_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
     if pending:
-        from core import runner
+        from core import runner  # lazy: core.runner imports this module (a cycle in core)
 
         runner.after_commit(list(pending), bind=session.get_bind())
 

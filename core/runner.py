@@ -33,7 +33,7 @@ def after_commit(pending: list[outbox.Pending], *, bind: Any) -> None:
 
 def publish_pending(pending: list[outbox.Pending], *, engine: Engine) -> list[int]:
     """Hand just-committed rows (already marked as published) to the broker."""
-    from core.celery_app import celery_app, configure_celery
+    from core.celery_app import celery_app, configure_celery  # lazy: celery only with REDIS_URL
 
     configure_celery(get_settings())
     for index, row in enumerate(pending):
@@ -48,7 +48,7 @@ def publish_pending(pending: list[outbox.Pending], *, engine: Engine) -> list[in
 
 def publish(ids: list[int], *, engine: Engine) -> list[int]:
     """Send rows to the broker; a broker that is down leaves them for the sweep."""
-    from core.celery_app import celery_app, configure_celery
+    from core.celery_app import celery_app, configure_celery  # lazy: celery only with REDIS_URL
 
     configure_celery(get_settings())
     with Session(engine) as session:

@@ -85,7 +85,8 @@ DRILLABLE = tuple(CONDITIONS)
 def hours_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
-    return func.extract("epoch", later - earlier) / 3600.0
+    # EXTRACT gives numeric on PostgreSQL; the figures read it as float
+    return func.extract("epoch", later - earlier) / 3600.0  # type: ignore[return-value]
 
 
 def ack_hours(dialect: str) -> ColumnElement[float]:

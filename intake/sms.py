@@ -30,7 +30,7 @@ from core.i18n import gettext
 from core.settings import Settings
 from intake import emergency, filing, validation
 from notify import service as notify_service
-from tickets import codes, workflow
+from tickets import codes, links, workflow
 from tickets import replies as ticket_replies
 from tickets import service as tickets_service
 from tickets.models import Channel, InboundMessage, Ticket
@@ -334,13 +334,9 @@ def _decide(
         language,
         "Hotline 1022: we received your report. Tracking code %(code)s. Follow it: %(link)s",
         code=codes.display(ticket.code),
-        link=status_link(ticket.code, language, settings),
+        link=links.status_url(ticket.code, settings=settings, lang=language),
     )
     return Outcome("report", [*advice, receipt], ticket_id=ticket.id)
-
-
-def status_link(code: str, language: str, settings: Settings) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/status/{code}?lang={language}"
 
 
 def help_text(language: str) -> str:
@@ -376,7 +372,7 @@ def status_text(*, session: Session, language: str, typed: str, settings: Settin
         "Hotline 1022: report %(code)s: %(state)s. Details: %(link)s",
         code=codes.display(ticket.code),
         state=gettext(language, STATE_LABELS.get(ticket.state, ticket.state)),
-        link=status_link(ticket.code, language, settings),
+        link=links.status_url(ticket.code, settings=settings, lang=language),
     )
 
 

@@ -31,7 +31,7 @@ from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact
 from places import service as places_service
 from routing.models import Area
-from tickets import codes, workflow
+from tickets import codes, links, workflow
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Channel, InboundMessage, Ticket, TicketState
@@ -313,7 +313,7 @@ def file_draft(
         language,
         "Hotline 1022: we received your report. Tracking code %(code)s. Follow it: %(link)s",
         code=codes.display(ticket.code),
-        link=sms.status_link(ticket.code, language, settings),
+        link=links.status_url(ticket.code, settings=settings, lang=language),
     )
     return Outcome("report", ticket_id=ticket.id, replies=[receipt])
 

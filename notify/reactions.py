@@ -27,10 +27,6 @@ def _load(session: Session, ticket_id: int, event_id: int | None) -> tuple[Ticke
     return ticket, event
 
 
-def _link(ticket: Ticket, path: str) -> str:
-    return f"{get_settings().public_base_url}{path}&lang={ticket.language}"
-
-
 def _is_a_call(ticket: Ticket) -> bool:
     return ticket.channel == Channel.phone
 
@@ -73,7 +69,10 @@ def question_to_resident(*, session: Session, ticket_id: int, event_id: int | No
         session=session,
         ticket=ticket,
         kind="info_requested",
-        values={"question": event.message or "", "link": _link(ticket, links.answer_path(ticket))},
+        values={
+            "question": event.message or "",
+            "link": links.signed_url(ticket, "answer", settings=get_settings()),
+        },
         dedupe_key=f"info_requested:{event.id}",
     )
     return "queued" if queued else "no_contact"
@@ -91,7 +90,7 @@ def resolution_to_resident(*, session: Session, ticket_id: int, event_id: int | 
         kind="resolved",
         values={
             "resolution": short,
-            "link": _link(ticket, links.rate_path(ticket)),
+            "link": links.signed_url(ticket, "rate", settings=get_settings()),
         },
         dedupe_key=f"resolved:{event.data.get('reopen_count', ticket.reopen_count)}",
     )

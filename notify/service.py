@@ -14,7 +14,7 @@ from core.i18n import gettext
 from core.settings import Settings, get_settings
 from notify import senders, zalo
 from notify.models import MessageStatus, OptOut, OutboundMessage
-from tickets import codes
+from tickets import codes, links
 from tickets.models import Ticket
 
 SEND_TASK = "notify.send"
@@ -54,10 +54,6 @@ def set_opt_out(*, session: Session, phone: str, opted_out: bool) -> None:
     session.flush()
 
 
-def status_link(ticket: Ticket, settings: Settings, path: str | None = None) -> str:
-    return f"{settings.public_base_url}{path or f'/status/{ticket.code}'}?lang={ticket.language}"
-
-
 def message_resident(
     *,
     session: Session,
@@ -94,7 +90,7 @@ def message_resident(
     language = ticket.language
     filled = {
         "code": codes.display(ticket.code),
-        "link": status_link(ticket, settings),
+        "link": links.status_url(ticket.code, settings=settings, lang=ticket.language),
         "days": settings.reopen_window_days,
         **(values or {}),
     }

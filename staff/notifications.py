@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core import outbox
 from core.clock import as_utc
@@ -75,17 +75,17 @@ def recipients(session: Session, alert: Alert) -> list[tuple[str, str]]:
         officials = True
     if roles and alert.agency_id:
         for email, language in session.execute(
-            select(StaffUser.email, StaffUser.language).where(
-                StaffUser.agency_id == alert.agency_id,
-                StaffUser.role.in_(roles),  # type: ignore[attr-defined]
-                StaffUser.active,
+            select(col(StaffUser.email), col(StaffUser.language)).where(
+                col(StaffUser.agency_id) == alert.agency_id,
+                col(StaffUser.role).in_(roles),
+                col(StaffUser.active),
             )
         ).all():
             found.setdefault(email, language)
     if officials:
         for email, language in session.execute(
-            select(StaffUser.email, StaffUser.language).where(
-                StaffUser.role == Role.official, StaffUser.active
+            select(col(StaffUser.email), col(StaffUser.language)).where(
+                col(StaffUser.role) == Role.official, col(StaffUser.active)
             )
         ).all():
             found.setdefault(email, language)
@@ -111,9 +111,9 @@ def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
         for email, language in recipients(session, alert):
             key = f"staff:{alert.kind}:{alert.deadline}:{int(alert.due_at.timestamp())}:{email}"
             exists = session.execute(
-                select(OutboundMessage.id).where(
-                    OutboundMessage.ticket_id == alert.ticket_id,
-                    OutboundMessage.dedupe_key == key[:120],
+                select(col(OutboundMessage.id)).where(
+                    col(OutboundMessage.ticket_id) == alert.ticket_id,
+                    col(OutboundMessage.dedupe_key) == key[:120],
                 )
             ).first()
             if exists:

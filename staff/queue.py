@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import as_utc, utcnow
 from core.errors import Forbidden, InvalidInput
@@ -72,17 +72,17 @@ def agency_queue(
     agency_id = queue_agency(user, filters.agency_id)
     query = select(Ticket).where(Ticket.resolve_due_at.is_not(None))  # type: ignore[union-attr]
     if agency_id is not None:
-        query = query.where(Ticket.agency_id == agency_id)
+        query = query.where(col(Ticket.agency_id) == agency_id)
     if filters.state:
         if filters.state not in QUEUE_STATES:
             raise InvalidInput("Unknown state %(value)s.", field="state", value=filters.state)
-        query = query.where(Ticket.state == filters.state)
+        query = query.where(col(Ticket.state) == filters.state)
     else:
         query = query.where(Ticket.state.in_(QUEUE_STATES))  # type: ignore[attr-defined]
     if filters.category_id:
-        query = query.where(Ticket.category_id == filters.category_id)
+        query = query.where(col(Ticket.category_id) == filters.category_id)
     if filters.area_id:
-        query = query.where(Ticket.area_id == filters.area_id)
+        query = query.where(col(Ticket.area_id) == filters.area_id)
     if filters.overdue:
         query = query.where(policy.overdue_sql(Ticket.__table__.c, utcnow()))  # type: ignore[attr-defined]
     if cursor:
@@ -104,7 +104,7 @@ def triage_queue(
 ) -> Page:
     """Tickets waiting at the triage desk, oldest first."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(Ticket).where(Ticket.state == TicketState.triage)
+    query = select(Ticket).where(col(Ticket.state) == TicketState.triage)
     if cursor:
         moment, last_id = decode_cursor(cursor)
         query = query.where(tuple_(Ticket.created_at, Ticket.id) > tuple_(moment, last_id))

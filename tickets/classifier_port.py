@@ -45,7 +45,7 @@ def load_classifier() -> Classifier | None:
             return _cached["classifier"]  # type: ignore[no-any-return]
         classifier: Classifier | None = None
         try:
-            from classify.predictor import load_latest
+            from classify.predictor import load_latest  # lazy: scikit-learn, torch; in workers
 
             predictor = load_latest(models_root=get_settings().models_root)
         except Exception as error:  # no model trained yet, or an unreadable one

@@ -52,9 +52,8 @@ def status_url(code: str, page: str = "", *, settings: Settings, **query: str | 
     return settings.public_base_url.rstrip("/") + status_path(code, page, **query)
 
 
-def rate_path(ticket: Ticket) -> str:
-    return status_path(ticket.code, "rate", t=make_token(ticket, "rate"))
-
-
-def answer_path(ticket: Ticket) -> str:
-    return status_path(ticket.code, "answer", t=make_token(ticket, "answer"))
+def signed_url(ticket: Ticket, purpose: str, *, settings: Settings) -> str:
+    """The rate or answer page sent to the resident: signed for this ticket, in its language."""
+    return status_url(
+        ticket.code, purpose, settings=settings, t=make_token(ticket, purpose), lang=ticket.language
+    )

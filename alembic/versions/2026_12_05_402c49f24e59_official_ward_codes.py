@@ -40,7 +40,7 @@ def upgrade() -> None:
     rows = bind.execute(sa.text("SELECT id, name_vi, former_district, active FROM area")).all()
     if not rows:
         return
-    from places import service as places_service
+    from places import service as places_service  # lazy: only when this migration runs
 
     tables = set(sa.inspect(bind).get_table_names())
     official = {row["id"]: row for row in places_service.official_areas()}

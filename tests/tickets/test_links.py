@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from core.settings import Settings
+from tickets import links
 from tickets.links import status_path, status_url
+from tickets.models import Ticket
 
 
 def test_the_status_page_and_its_sub_pages() -> None:
@@ -23,3 +27,12 @@ def test_the_absolute_link_uses_the_public_base_url_once_slashed() -> None:
     assert status_url("AB12CD34", settings=settings, lang="vi") == (
         "https://1022.example.vn/status/AB12CD34?lang=vi"
     )
+
+
+def test_the_signed_link_in_a_message_opens_its_own_page_in_the_residents_language() -> None:
+    ticket = Ticket(id=42, code="AB12CD34", language="vi", description="x")
+    settings = Settings(public_base_url="https://1022.example.vn")
+    link = urlsplit(links.signed_url(ticket, "answer", settings=settings))
+    query = parse_qs(link.query)
+    assert link.path == "/status/AB12CD34/answer" and query["lang"] == ["vi"]
+    links.check_token(query["t"][0], ticket=ticket, purpose="answer")  # accepted: no error
