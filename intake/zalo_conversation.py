@@ -91,11 +91,17 @@ def _contact(session: Session, event: ZaloEvent) -> ZaloContact:
             contact = zalo_notify.contact_for(session=session, user_id=event.user_id)
     except IntegrityError:  # created concurrently by the handling of another event
         contact = zalo_notify.contact_for(session=session, user_id=event.user_id)
+    assert contact.id is not None
+    _lock_contact(session, contact.id)
+    return contact
+
+
+def _lock_contact(session: Session, contact_id: int) -> None:
+    """One resident's events and quiet-draft filings are handled one at a time."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            select(ZaloContact).where(col(ZaloContact.id) == contact.id).with_for_update()
+            select(col(ZaloContact.id)).where(col(ZaloContact.id) == contact_id).with_for_update()
         )
-    return contact
 
 
 def _dispatch(
@@ -104,6 +110,7 @@ def _dispatch(
 ) -> Outcome:
     if event.name in USER_EVENTS:
         contact.last_inbound_at = utcnow()  # a new customer-service window opens
+        contact.opted_out = False  # writing to the OA asks for an answer, even after unfollow
         if event.text:
             contact.language = sms.detect_language(event.text, default=contact.language)
         session.add(contact)
@@ -258,6 +265,8 @@ def file_when_quiet(*, session: Session, draft_id: int, settings: Settings) -> s
     draft = session.get(ZaloDraft, draft_id)
     if draft is None:
         raise LookupError(f"Zalo draft {draft_id} does not exist")
+    _lock_contact(session, draft.contact_id)  # no event of this resident is handled meanwhile
+    session.refresh(draft)
     if draft.state != DraftState.open:
         return "already_filed"
     last = as_utc(draft.last_message_at) or utcnow()

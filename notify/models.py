@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -30,6 +30,13 @@ class OutboundMessage(SQLModel, table=True):
         # one message per ticket and purpose: a retried task or a second sweep sends nothing twice
         UniqueConstraint("ticket_id", "dedupe_key", name="uq_outbound_message_ticket_dedupe"),
         Index("ix_outbound_message_provider_id", "provider_id"),
+        # Zalo messages held outside the messaging window, released when the resident writes
+        Index(
+            "ix_outbound_message_held",
+            "recipient",
+            postgresql_where=text("status = 'held'"),
+            sqlite_where=text("status = 'held'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

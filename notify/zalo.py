@@ -146,7 +146,7 @@ def suppressed_reason(*, session: Session, message: OutboundMessage) -> str | No
     contact = _recipient(session, message)
     if contact is None:
         return "the Zalo contact no longer exists"
-    if contact.opted_out or not contact.following:
+    if contact.opted_out:
         return "the resident unfollowed the Zalo OA"
     return None
 

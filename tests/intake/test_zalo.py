@@ -303,3 +303,15 @@ def test_a_pin_far_outside_the_city_gives_no_ward(zalo, pg_session, settings) ->
     run_tasks(pg_session, settings, only={"intake.zalo_event"})
     ticket = only_ticket(pg_session)
     assert (ticket.latitude, ticket.area_id) == (21.0285, None)
+
+
+def test_writing_again_after_unfollow_is_answered(zalo, pg_session, settings) -> None:
+    post(zalo, event("unfollow"))
+    post(zalo, text_event("HD"))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    contact = pg_session.execute(select(ZaloContact)).scalar_one()
+    assert (contact.following, contact.opted_out) == (False, False)
+    with caught_zalo() as caught:
+        caught.add(responses.POST, CS_URL, json=cs_ok())
+        run_tasks(pg_session, settings, only={"notify.send"})
+        assert len(sent_texts(caught)) == 1
