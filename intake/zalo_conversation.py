@@ -381,20 +381,23 @@ def _add_to_ticket(
             session=session, latitude=ticket.latitude, longitude=ticket.longitude
         )
         session.add(ticket)
-    tickets_service.record_event(
-        session=session, ticket=ticket, kind="info_received", actor=tickets_service.RESIDENT,
-        public=False,
-        data={"channel": Channel.zalo, "photos": len(event.photos),
-              "location": event.coordinates is not None},
+    # through the workflow: a photo or pin the agency was waiting for resumes its clock
+    workflow.take_answer(
+        session=session,
+        ticket=ticket,
+        text=gettext(language, "(photo sent on Zalo)") if event.photos
+        else gettext(language, "(location sent on Zalo)"),
+        channel=Channel.zalo,
     )
     session.flush()
-    what = (
-        "Hotline 1022: your photo was added to report %(code)s."
-        if event.photos
-        else "Hotline 1022: your location was added to report %(code)s."
-    )
-    return Outcome("added_to_report", ticket_id=ticket.id,
-                   replies=[gettext(language, what, code=codes.display(ticket.code))])
+    code = codes.display(ticket.code)
+    if event.photos:
+        answer = gettext(language, "Hotline 1022: your photo was added to report %(code)s.",
+                         code=code)
+    else:
+        answer = gettext(language, "Hotline 1022: your location was added to report %(code)s.",
+                         code=code)
+    return Outcome("added_to_report", ticket_id=ticket.id, replies=[answer])
 
 
 def _contact_tickets(session: Session, contact: ZaloContact, states: list[str]) -> Ticket | None:

@@ -38,7 +38,7 @@ from routing import service as routing_service
 from routing.models import Agency, Area, Category
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
 from tickets import codes, lifecycle, policy
-from tickets.models import InboundMessage, Ticket, TicketEvent, TicketState
+from tickets.models import Channel, InboundMessage, Ticket, TicketEvent, TicketState
 from tickets.service import (
     RESIDENT,
     SYSTEM,
@@ -360,7 +360,9 @@ def request_information(
 ) -> TicketEvent:
     """Ask the resident; the resolve clock pauses until the answer comes (take_answer)."""
     question = _text(question, field="question")
-    if not (ticket.reporter_phone or ticket.reporter_email):
+    # a report filed on Zalo is followed there (notify links it to the resident's Zalo contact)
+    reachable = ticket.reporter_phone or ticket.reporter_email or ticket.channel == Channel.zalo
+    if not reachable:
         raise Conflict(
             "The resident left no phone number or e-mail address: they cannot be asked.",
             field="question",

@@ -236,3 +236,39 @@ def test_zalo_receipts_mark_messages_delivered(pg_session, settings) -> None:
     run_tasks(pg_session, settings, only={"intake.zalo_event"})
     assert {m.status for m in zalo_rows(pg_session)} == {MessageStatus.delivered}
     assert count(pg_session, Ticket) == 1
+
+
+def test_a_zalo_report_is_followed_on_zalo_through_the_workflow(pg_session, settings) -> None:
+    from tickets import workflow
+    from tickets.models import ActorType, TicketEvent
+    from tickets.service import Actor
+
+    ticket = filed_on_zalo(pg_session, settings)
+    staff = Actor(type=ActorType.staff, label="agent")
+    workflow.send_to_triage(session=pg_session, ticket=ticket, reason="test")
+    workflow.route(session=pg_session, ticket=ticket, agency_id="transport",
+                   category_id="roads", actor=staff)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=staff)
+    # no phone, no e-mail: Zalo is how this resident is asked
+    workflow.request_information(session=pg_session, ticket=ticket,
+                                 question="Cây đổ trước số nhà nào?", actor=staff)
+    with zalo_client(pg_session) as client:
+        post(client, text_event("Trước số 20, cạnh trạm xe buýt."))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    pg_session.refresh(ticket)
+    assert ticket.state == "in_progress"  # the answer came back through Zalo
+    answer = pg_session.execute(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "info_received")).scalar_one()
+    assert answer.message == "Trước số 20, cạnh trạm xe buýt."
+    workflow.resolve(session=pg_session, ticket=ticket, resolution="Đã cắt dọn cây.",
+                     actor=staff)
+    with caught_zalo() as caught:
+        caught.add(responses.POST, CS_URL, json=cs_ok())
+        run_tasks(pg_session, settings)
+        bodies = [sent["message"]["text"] for sent in sent_texts(caught)]
+        assert {sent["recipient"]["user_id"] for sent in sent_texts(caught)} == {USER}
+    kinds = [m.kind for m in zalo_rows(pg_session) if m.ticket_id == ticket.id]
+    assert {"acknowledged", "info_requested", "resolved"} <= set(kinds)
+    assert any("Hãy trả lời ngay tại Zalo" in body for body in bodies)
+    assert any("Đã cắt dọn cây." in body for body in bodies)
+    assert count(pg_session, OutboundMessage) == len(zalo_rows(pg_session))  # no SMS, no e-mail
