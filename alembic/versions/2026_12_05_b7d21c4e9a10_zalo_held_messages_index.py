@@ -1,7 +1,7 @@
 """zalo held messages index
 
 Revision ID: b7d21c4e9a10
-Revises: 58739bbc756b
+Revises: e468e44e9277
 Create Date: 2026-12-05 08:10:00.000000
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7d21c4e9a10'
-down_revision: str | Sequence[str] | None = '58739bbc756b'
+down_revision: str | Sequence[str] | None = 'e468e44e9277'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
