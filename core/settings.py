@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
     zalo_media_hosts: tuple[str, ...] = ("zadn.vn", "zdn.vn", "zalo.me", "zaloapp.com")
 
+    # --- closing the loop (issue 17) ---
+    # a "scheduled for" date may be at most this many days ahead
+    schedule_max_days: int = Field(default=365, ge=1, le=3650)
+    # after the "is it fixed?" question, the answer is awaited this long, then recorded as none
+    fix_answer_days: int = Field(default=14, ge=1, le=90)
+    # no SMS between these hours, city time, unless it answers the resident's own message
+    sms_quiet_start_hour: int = Field(default=21, ge=0, le=23)
+    sms_quiet_end_hour: int = Field(default=7, ge=0, le=23)
+    # an agency is ranked on the scoreboard once it has this many reports with a decided deadline
+    scoreboard_min_reports: int = Field(default=30, ge=1, le=100000)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and (

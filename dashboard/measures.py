@@ -18,7 +18,7 @@ from core.clock import as_utc
 from dashboard.models import ACK_BUCKETS, BUCKET_EDGES_HOURS, COUNTS, RESOLVE_BUCKETS
 from tickets import policy
 from tickets.lifecycle import OPEN_STATES
-from tickets.models import Ticket, TicketState
+from tickets.models import FixAnswer, Outcome, Ticket, TicketState
 
 T = Ticket.__table__.c  # type: ignore[attr-defined]
 OPEN = [state.value for state in OPEN_STATES]
@@ -72,6 +72,18 @@ CONDITIONS: dict[str, Condition] = {
     "reopened": lambda now: T.reopen_count > 0,
     "rated": lambda now: T.rating.is_not(None),
     "rating_high": lambda now: T.rating >= 4,
+    # closing the loop: what the agency said, and what the resident said
+    "resolved_not_fixed": lambda now: and_(
+        _resolved(), T.outcome.in_((Outcome.not_responsible.value, Outcome.cannot_be_done.value))
+    ),
+    "scheduled": lambda now: T.scheduled_for.is_not(None),
+    "fix_asked": lambda now: or_(T.fix_asked_at.is_not(None), T.not_fixed_count > 0),
+    # confirmed fixed the first time it was said to be (a "not fixed" counts against it for good)
+    "fix_confirmed": lambda now: and_(
+        T.fix_answer == FixAnswer.fixed.value, T.not_fixed_count == 0
+    ),
+    "fix_not_fixed": lambda now: T.not_fixed_count > 0,
+    "fix_no_answer": lambda now: T.fix_answer == FixAnswer.no_answer.value,
 }
 # counts that are sums of a value rather than of a condition
 VALUES: dict[str, Callable[[], ColumnElement[Any]]] = {

@@ -56,6 +56,13 @@ COUNTS = (
     "rated",
     "rating_sum",
     "rating_high",
+    # --- closing the loop (issue 17) ---
+    "resolved_not_fixed",
+    "scheduled",
+    "fix_asked",
+    "fix_confirmed",
+    "fix_not_fixed",
+    "fix_no_answer",
 )
 
 dashboard_daily = Table(

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from core.errors import Forbidden, InvalidInput
 from core.i18n import gettext
 from core.settings import get_settings
-from dashboard import drilldown, rollup, service, tables
+from dashboard import drilldown, rollup, scoreboard_views, service, tables
 from dashboard.service import Filters
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
@@ -311,6 +311,12 @@ def figure_label(language: str, figure: str) -> str:
         "reopened": _("Reopened by the resident"),
         "rated": _("Rated"),
         "rating_high": _("Rated 4 or 5"),
+        "resolved_not_fixed": _("Answered as not ours or cannot be done"),
+        "scheduled": _("Scheduled for a date"),
+        "fix_asked": _("Asked whether it is fixed"),
+        "fix_confirmed": _("Confirmed fixed by the resident"),
+        "fix_not_fixed": _("Said not fixed by the resident"),
+        "fix_no_answer": _("No answer to whether it is fixed"),
     }
     return labels.get(figure, figure)
 
@@ -389,4 +395,4 @@ def api_tickets(
     )
 
 
-routers = [pages, api]
+routers = [pages, api, *scoreboard_views.routers]

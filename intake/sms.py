@@ -48,6 +48,12 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "HUY", 
 START_WORDS = {"START", "UNSTOP", "YES", "BAT DAU", "BATDAU", "DANG KY", "DK"}
 HELP_WORDS = {"HELP": "en", "INFO": "en", "HD": "vi", "TRO GIUP": "vi", "HUONG DAN": "vi"}
 STATUS_WORDS = {"STATUS": "en", "TT": "vi", "TRACUU": "vi", "TRA CUU": "vi"}
+# Answers to "is it fixed?" (the start of the message; what follows is the resident's words),
+# and the words that stop those questions
+FIXED_PREFIXES = {"DA SUA": "vi", "DA XONG": "vi", "FIXED": "en", "IT IS FIXED": "en"}
+NOT_FIXED_PREFIXES = {"CHUA SUA": "vi", "CHUA XONG": "vi", "NOT FIXED": "en", "NOT YET": "en"}
+STOP_QUESTION_WORDS = {"DUNG HOI": "vi", "KHONG HOI": "vi", "NO QUESTIONS": "en",
+                       "STOP QUESTIONS": "en"}
 VI_KEYWORDS = {"HUY", "DUNG", "TU CHOI", "BAT DAU", "BATDAU", "DANG KY", "DK"}
 
 # Vietnamese typed without accents is common on phones; these words are rare in English.
@@ -293,6 +299,10 @@ def _decide(
         return Outcome("throttled", [text] if notice else [])
     if form in HELP_WORDS:
         return Outcome("help", [help_text(HELP_WORDS[form])])
+    if phone is not None:
+        answered = _fix_answer(session=session, phone=phone, body=body, form=form)
+        if answered is not None:
+            return answered
     status = parse_status_command(body)
     if status is not None:
         return Outcome("status", [status_text(session=session, language=status[0],
@@ -337,6 +347,40 @@ def _decide(
         link=links.status_url(ticket.code, settings=settings, lang=language),
     )
     return Outcome("report", [*advice, receipt], ticket_id=ticket.id)
+
+
+def _prefix(form: str, table: dict[str, str]) -> str | None:
+    for prefix in table:
+        if form == prefix or form.startswith(prefix + " "):
+            return prefix
+    return None
+
+
+def _fix_answer(*, session: Session, phone: str, body: str, form: str) -> Outcome | None:
+    """An answer to "is it fixed?" from a number that was asked; None when it is not one."""
+    stop = STOP_QUESTION_WORDS.get(form)
+    asked = ticket_replies.latest_asked_ticket(session=session, phone=phone)
+    if stop is not None:
+        ticket = asked or ticket_replies.latest_ticket(session=session, phone=phone)
+        if ticket is None:
+            return None
+        notify_service.stop_questions(session=session, ticket=ticket)
+        return Outcome(
+            "stop_questions",
+            [gettext(stop, "Hotline 1022: we will not ask you whether your reports are fixed "
+                           "any more.")],
+            ticket_id=ticket.id,
+        )
+    if asked is None:
+        return None
+    fixed, not_fixed = _prefix(form, FIXED_PREFIXES), _prefix(form, NOT_FIXED_PREFIXES)
+    if not_fixed is not None:
+        workflow.report_not_fixed(session=session, ticket=asked, text=body, channel=Channel.sms)
+        return Outcome("not_fixed", [], ticket_id=asked.id)  # the reopening message follows
+    if fixed is not None:
+        workflow.confirm_fixed(session=session, ticket=asked, channel=Channel.sms, text=body)
+        return Outcome("fixed", [], ticket_id=asked.id)
+    return None
 
 
 def help_text(language: str) -> str:

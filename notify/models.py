@@ -74,6 +74,18 @@ class OptOut(SQLModel, table=True):
     )
 
 
+class QuestionOptOut(SQLModel, table=True):
+    """A resident (phone, e-mail address or "zalo:<contact id>") who asked not to be asked
+    "is it fixed?" again."""
+
+    __tablename__ = "question_opt_out"
+
+    contact: str = Field(primary_key=True, max_length=254)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
 def as_dict(message: OutboundMessage) -> dict[str, Any]:
     return message.model_dump()
 

@@ -7,6 +7,9 @@ a second run queue nothing.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from sqlmodel import Session
 
 from core.events import subscriber
@@ -14,7 +17,7 @@ from core.settings import get_settings
 from notify import service
 from routing.models import Agency
 from tickets import links, redact
-from tickets.models import Channel, Ticket, TicketEvent
+from tickets.models import Channel, Outcome, Ticket, TicketEvent
 
 MAX_RESOLUTION_IN_MESSAGE = 300
 
@@ -78,20 +81,119 @@ def question_to_resident(*, session: Session, ticket_id: int, event_id: int | No
     return "queued" if queued else "no_contact"
 
 
+def _agency_name(session: Session, ticket: Ticket, agency_id: str | None) -> str:
+    agency = session.get(Agency, agency_id) if agency_id else None
+    if agency is None:
+        return agency_id or ""
+    return agency.name_vi if ticket.language == "vi" else agency.name_en
+
+
+def _short(text: str | None) -> str:
+    short = redact.mask_text(text or "")
+    if len(short) > MAX_RESOLUTION_IN_MESSAGE:
+        short = short[: MAX_RESOLUTION_IN_MESSAGE - 3] + "..."
+    return short
+
+
+RESOLUTION_KINDS = {
+    Outcome.fixed.value: "resolved",
+    Outcome.not_responsible.value: "resolved_not_responsible",
+    Outcome.cannot_be_done.value: "resolved_cannot_be_done",
+}
+
+
 @subscriber("ticket.resolved", name="notify.resolution_to_resident")
 def resolution_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
     ticket, event = _load(session, ticket_id, event_id)
-    short = redact.mask_text(event.message or "")
-    if len(short) > MAX_RESOLUTION_IN_MESSAGE:
-        short = short[: MAX_RESOLUTION_IN_MESSAGE - 3] + "..."
+    outcome = event.data.get("outcome") or Outcome.fixed.value
     queued = service.message_resident(
         session=session,
         ticket=ticket,
-        kind="resolved",
+        kind=RESOLUTION_KINDS.get(outcome, "resolved"),
         values={
-            "resolution": short,
+            "resolution": _short(event.message),
+            "agency": _agency_name(session, ticket, ticket.agency_id),
             "link": links.signed_url(ticket, "rate", settings=get_settings()),
         },
         dedupe_key=f"resolved:{event.data.get('reopen_count', ticket.reopen_count)}",
     )
     return "queued" if queued else "no_contact"
+
+
+@subscriber("ticket.transferred", name="notify.transfer_to_resident")
+def transfer_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    ticket, event = _load(session, ticket_id, event_id)
+    agency_id = event.data.get("agency_id") or ticket.agency_id
+    queued = service.message_resident(
+        session=session,
+        ticket=ticket,
+        kind="transferred",
+        values={"agency": _agency_name(session, ticket, agency_id)},
+        dedupe_key=f"transferred:{event.id}",
+    )
+    return "queued" if queued else "no_contact"
+
+
+@subscriber("ticket.scheduled", name="notify.schedule_to_resident")
+def schedule_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    ticket, event = _load(session, ticket_id, event_id)
+    day = date.fromisoformat(str(event.data.get("scheduled_for")))
+    queued = service.message_resident(
+        session=session,
+        ticket=ticket,
+        kind="scheduled",
+        values={"date": format_day(day, ticket.language), "note": _short(event.message)},
+        dedupe_key=f"scheduled:{event.id}",
+    )
+    return "queued" if queued else "no_contact"
+
+
+@subscriber("ticket.fix_asked", name="notify.fix_question_to_resident")
+def fix_question_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    ticket, event = _load(session, ticket_id, event_id)
+    resolved = ticket.resolved_at
+    queued = service.message_resident(
+        session=session,
+        ticket=ticket,
+        kind="fix_question",
+        values={
+            "date": format_day(resolved, ticket.language) if resolved else "",
+            "link": links.signed_url(ticket, "fixed", settings=get_settings()),
+        },
+        dedupe_key=f"fix_question:{event.id}",
+    )
+    return "queued" if queued else "no_contact"
+
+
+@subscriber("ticket.not_fixed", name="notify.reopening_to_resident")
+def reopening_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    """It answers the resident's own "not fixed": never held by the quiet hours."""
+    ticket, event = _load(session, ticket_id, event_id)
+    queued = service.message_resident(
+        session=session,
+        ticket=ticket,
+        kind="not_fixed_reopened",
+        values={"agency": _agency_name(session, ticket, ticket.agency_id)},
+        dedupe_key=f"not_fixed:{event.id}",
+        reply=True,
+    )
+    return "queued" if queued else "no_contact"
+
+
+@subscriber("ticket.fix_confirmed", name="notify.thanks_to_resident")
+def thanks_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    ticket, event = _load(session, ticket_id, event_id)
+    queued = service.message_resident(
+        session=session,
+        ticket=ticket,
+        kind="fix_thanks",
+        dedupe_key=f"fix_thanks:{event.id}",
+        reply=True,
+    )
+    return "queued" if queued else "no_contact"
+
+
+def format_day(value: date | datetime, language: str) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(get_settings().city_timezone)).date()
+    return value.strftime("%d/%m/%Y") if language == "vi" else value.isoformat()

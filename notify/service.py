@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -12,10 +13,10 @@ from core import outbox
 from core.clock import utcnow
 from core.i18n import gettext
 from core.settings import Settings, get_settings
-from notify import senders, zalo
-from notify.models import MessageStatus, OptOut, OutboundMessage
+from notify import quiet, senders, zalo
+from notify.models import MessageStatus, OptOut, OutboundMessage, QuestionOptOut
 from tickets import codes, links
-from tickets.models import Ticket
+from tickets.models import InboundMessage, Ticket
 
 SEND_TASK = "notify.send"
 
@@ -31,6 +32,21 @@ TEMPLATES = {
     "rescue) or 115 (ambulance) at once.",
     "received": "Hotline 1022: we received your report. Tracking code %(code)s. "
     "Follow it: %(link)s",
+    # --- closing the loop (issue 17) ---
+    "resolved_not_responsible": "Hotline 1022: your report %(code)s was answered: it is not "
+    "the responsibility of %(agency)s. %(resolution)s Reopen it within %(days)s days: %(link)s",
+    "resolved_cannot_be_done": "Hotline 1022: your report %(code)s was answered: it cannot be "
+    "done. %(resolution)s Reopen it within %(days)s days: %(link)s",
+    "transferred": "Hotline 1022: your report %(code)s was passed to %(agency)s, who are "
+    "responsible for it. Follow it: %(link)s",
+    "scheduled": "Hotline 1022: the work on your report %(code)s is planned for %(date)s: "
+    "%(note)s Follow it: %(link)s",
+    "fix_question": "Hotline 1022: your report %(code)s was resolved on %(date)s. Is it fixed? "
+    "Reply DA SUA if it is, or CHUA SUA and what is wrong if not. Or answer at %(link)s "
+    "(reply DUNG HOI to stop these questions)",
+    "not_fixed_reopened": "Hotline 1022: thank you. Your report %(code)s is open again and back "
+    "with %(agency)s. Follow it: %(link)s",
+    "fix_thanks": "Hotline 1022: thank you for confirming that your report %(code)s is fixed.",
 }
 SUBJECTS = {
     "acknowledged": "Your report %(code)s was acknowledged",
@@ -38,6 +54,13 @@ SUBJECTS = {
     "resolved": "Your report %(code)s was resolved",
     "emergency": "Emergency numbers",
     "received": "Your report %(code)s was received",
+    "resolved_not_responsible": "Your report %(code)s was answered",
+    "resolved_cannot_be_done": "Your report %(code)s was answered",
+    "transferred": "Your report %(code)s was passed to another agency",
+    "scheduled": "Your report %(code)s: the work is planned",
+    "fix_question": "Your report %(code)s: is it fixed?",
+    "not_fixed_reopened": "Your report %(code)s is open again",
+    "fix_thanks": "Your report %(code)s: thank you",
 }
 
 
@@ -54,6 +77,67 @@ def set_opt_out(*, session: Session, phone: str, opted_out: bool) -> None:
     session.flush()
 
 
+def question_contact(*, session: Session, ticket: Ticket) -> str | None:
+    """The key under which a resident's "stop asking me" is kept: their Zalo id, phone or
+    e-mail address (the one their messages go to)."""
+    zalo_contact = zalo.contact_of_ticket(session=session, ticket_id=ticket.id)
+    if zalo_contact is not None:
+        return f"zalo:{zalo_contact.id}"
+    if ticket.reporter_phone:
+        return ticket.reporter_phone
+    if ticket.reporter_email:
+        return ticket.reporter_email.strip().lower()
+    return None
+
+
+def stops_questions(*, session: Session, ticket: Ticket) -> bool:
+    contact = question_contact(session=session, ticket=ticket)
+    return contact is not None and session.get(QuestionOptOut, contact) is not None
+
+
+def stop_questions(*, session: Session, ticket: Ticket) -> bool:
+    """No more "is it fixed?" questions to this resident (about any report)."""
+    contact = question_contact(session=session, ticket=ticket)
+    if contact is None:
+        return False
+    if session.get(QuestionOptOut, contact) is None:
+        session.add(QuestionOptOut(contact=contact))
+        session.flush()
+    return True
+
+
+def _wrote_during_quiet_spell(*, session: Session, ticket: Ticket, since: datetime) -> bool:
+    """The resident texted us (about this report) since the quiet spell began."""
+    return (
+        session.execute(
+            select(col(InboundMessage.id))
+            .where(
+                col(InboundMessage.ticket_id) == ticket.id,
+                col(InboundMessage.channel) == "sms",
+                col(InboundMessage.received_at) >= since,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def send_delay(
+    *, session: Session, ticket: Ticket, channel: str, reply: bool, settings: Settings
+) -> float:
+    """Seconds to hold the send task: SMS waits out the quiet hours unless it answers the
+    resident's own message of this quiet spell."""
+    if channel != "sms":
+        return 0.0
+    now = utcnow()
+    spell = quiet.quiet_spell_start(now, settings)
+    if spell is None:
+        return 0.0
+    if reply or _wrote_during_quiet_spell(session=session, ticket=ticket, since=spell):
+        return 0.0
+    return quiet.quiet_delay(now, settings)
+
+
 def message_resident(
     *,
     session: Session,
@@ -62,12 +146,14 @@ def message_resident(
     values: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
     settings: Settings | None = None,
+    reply: bool = False,
 ) -> OutboundMessage | None:
     """Queue one message of this kind for the ticket's reporter, by SMS or else e-mail.
 
     Returns None when the resident left no contact. The (ticket, dedupe_key) pair is unique,
     so asking twice for the same message queues it once. Call in the transaction that makes the
-    change the message announces; it is sent by a task after the commit.
+    change the message announces; it is sent by a task after the commit, and an SMS waits out
+    the quiet hours (notify.quiet) unless `reply` (or the resident texted during them).
     """
     settings = settings or get_settings()
     zalo_contact = zalo.contact_of_ticket(session=session, ticket_id=ticket.id)
@@ -117,7 +203,12 @@ def message_resident(
                 col(OutboundMessage.ticket_id) == ticket.id, col(OutboundMessage.dedupe_key) == key
             )
         ).scalar_one()
-    outbox.enqueue(session=session, task=SEND_TASK, args={"message_id": message.id})
+    delay = send_delay(
+        session=session, ticket=ticket, channel=channel, reply=reply, settings=settings
+    )
+    outbox.enqueue(
+        session=session, task=SEND_TASK, args={"message_id": message.id}, delay_seconds=delay
+    )
     return message
 
 

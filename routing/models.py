@@ -23,6 +23,8 @@ class CategoryBase(SQLModel):
     resolve_working_days: int = Field(ge=1, le=365)
     acknowledge_hours: int = Field(default=24, ge=1, le=720)
     urgent_resolve_hours: int = Field(default=24, ge=1, le=720)
+    # days after a resolution before the resident is asked "is it fixed?"
+    fix_question_days: int = Field(default=14, ge=1, le=90)
     active: bool = True
 
 

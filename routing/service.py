@@ -33,6 +33,7 @@ def load_default_data(*, session: Session) -> dict[str, int]:
                 resolve_working_days=row["resolve_working_days"],
                 acknowledge_hours=taxonomy.acknowledge_hours,
                 urgent_resolve_hours=taxonomy.urgent_resolve_hours,
+                fix_question_days=row.get("fix_question_days", 14),
                 covers=row.get("covers", ""),
             )
         else:  # names follow the data file; deadlines and agency stay as the city set them

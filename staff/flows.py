@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.dates import parse_date
 from core.errors import InvalidInput
 from staff import service
 from staff.models import StaffUser
@@ -24,6 +25,7 @@ ACTIONS = (
     "request_info",
     "note",
     "resolve",
+    "schedule",
     "reject",
     "categorize",
 )
@@ -76,7 +78,18 @@ def perform(
         return workflow.add_note(session=session, ticket=ticket, text=text, actor=actor)
     if action == "resolve":
         return workflow.resolve(
-            session=session, ticket=ticket, resolution=_str(payload, "resolution"), actor=actor
+            session=session,
+            ticket=ticket,
+            resolution=_str(payload, "resolution"),
+            outcome=_str(payload, "outcome") or "fixed",
+            actor=actor,
+        )
+    if action == "schedule":
+        day = parse_date(_str(payload, "scheduled_for"), field="scheduled_for")
+        if day is None:
+            raise InvalidInput("Give the date the work is planned for.", field="scheduled_for")
+        return workflow.schedule(
+            session=session, ticket=ticket, day=day, note=_str(payload, "note"), actor=actor
         )
     if action == "reject":
         return workflow.reject(

@@ -29,6 +29,11 @@ CLOCK_STATES = frozenset({S.routed, S.acknowledged, S.in_progress})
 FINAL_STATES = frozenset({S.closed, S.rejected})
 
 
+# "Is it fixed?" -- "No": the resident's answer reopens the ticket even after the reopen window
+# has closed it (tickets.workflow.report_not_fixed). No other move leaves a closed ticket.
+NOT_FIXED_FROM = frozenset({S.resolved, S.closed})
+
+
 def check(from_state: str, to_state: str) -> None:
     source, target = S(from_state), S(to_state)
     if target not in TRANSITIONS[source]:

@@ -17,7 +17,7 @@ from tickets.models import Ticket
 
 SALT = "hotline.ticket-link"
 MAX_AGE_SECONDS = 90 * 24 * 3600
-PURPOSES = ("rate", "answer")
+PURPOSES = ("rate", "answer", "fixed")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -57,3 +57,8 @@ def signed_url(ticket: Ticket, purpose: str, *, settings: Settings) -> str:
     return status_url(
         ticket.code, purpose, settings=settings, t=make_token(ticket, purpose), lang=ticket.language
     )
+
+
+def fixed_path(ticket: Ticket) -> str:
+    """The "is it fixed?" page: fixed, not fixed (with the resident's words), stop asking."""
+    return status_path(ticket.code, "fixed", t=make_token(ticket, "fixed"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -35,6 +35,24 @@ class TicketState(StrEnum):
     resolved = "resolved"
     closed = "closed"
     rejected = "rejected"
+
+
+class Outcome(StrEnum):
+    """What a resolution says happened (the resident may still say otherwise)."""
+
+    fixed = "fixed"
+    not_responsible = "not_responsible"  # explained; a transfer is its own transition
+    cannot_be_done = "cannot_be_done"
+    scheduled = "scheduled"  # not a resolution: the work has a committed date (an open ticket)
+
+
+class FixAnswer(StrEnum):
+    """Where the "is it fixed?" question stands for the latest resolution."""
+
+    asked = "asked"
+    fixed = "fixed"
+    not_fixed = "not_fixed"
+    no_answer = "no_answer"
 
 
 class ActorType(StrEnum):
@@ -77,6 +95,15 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_state_resolve_due", "state", "resolve_due_at"),
         Index("ix_ticket_created_at", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
+        # the estimate of time to fix: an agency's recent resolutions in a category (the
+        # category first, so that the queue's agency lookups keep their own index)
+        _partial_index(
+            "ix_ticket_estimate",
+            "resolved_at IS NOT NULL",
+            "category_id",
+            "agency_id",
+            "resolved_at",
+        ),
         _partial_index("ix_ticket_sweep_resolved", SWEEP_PREDICATES["resolved"], "resolved_at"),
         _partial_index(
             "ix_ticket_sweep_ack_escalation", SWEEP_PREDICATES["ack_escalation"], "ack_due_at"
@@ -157,6 +184,15 @@ class Ticket(SQLModel, table=True):
     reopen_count: int = 0
     transfer_count: int = 0
     duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+
+    # --- closing the loop (issue 17) ---
+    outcome: str | None = Field(default=None, max_length=24)  # Outcome
+    scheduled_for: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    fix_answer: str | None = Field(default=None, max_length=16)  # FixAnswer
+    fix_asked_at: datetime | None = _ts()
+    fix_answered_at: datetime | None = _ts()
+    # times the resident said "not fixed": counts against the agency's fix rate for good
+    not_fixed_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class TicketEvent(SQLModel, table=True):

@@ -16,22 +16,30 @@ them to the same answers.
   overdue; a resolved, closed or rejected ticket no longer is.
 - Reopen window: the resident may reopen within `reopen_window_days` of the resolution; after
   it the sweep closes the ticket.
+- Scheduled: an agency that commits to a date ("scheduled for 12 January") gets that date, to
+  the end of the day in the city, as its new resolve deadline, with its reminder and escalation
+  to come again; the date must be from today to `schedule_max_days` ahead.
+- "Is it fixed?": the resident is asked the category's `fix_question_days` after a resolution
+  (the fix was "fixed"), and may answer for `fix_answer_days` after the question; "not fixed"
+  reopens the ticket, past the reopen window, with a fresh resolve deadline.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import as_utc, utcnow
+from core.errors import InvalidInput
 from core.settings import Settings, get_settings
 from routing.models import Category
 from tickets import deadlines
 from tickets.lifecycle import CLOCK_STATES
-from tickets.models import Ticket, TicketState
+from tickets.models import FixAnswer, Ticket, TicketState
 
 # The fallbacks for a ticket with no category (the taxonomy gives every category its own).
 DEFAULT_ACKNOWLEDGE_HOURS = 24
@@ -159,4 +167,65 @@ def reopen_window_passed_sql(columns: Any, now: datetime) -> ColumnElement[bool]
     return and_(
         columns.state == TicketState.resolved.value,
         columns.resolved_at <= now - reopen_window(),
+    )
+
+
+# Scheduled work ---------------------------------------------------------------------------
+
+DEFAULT_FIX_QUESTION_DAYS = 14
+
+
+def city_today(settings: Settings | None = None, now: datetime | None = None) -> date:
+    zone = ZoneInfo((settings or get_settings()).city_timezone)
+    return (now or utcnow()).astimezone(zone).date()
+
+
+def end_of_city_day(day: date, settings: Settings | None = None) -> datetime:
+    """The UTC moment the city's day `day` ends (the first instant of the next day)."""
+    zone = ZoneInfo((settings or get_settings()).city_timezone)
+    start = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start.astimezone(UTC)
+
+
+def check_schedule_date(day: date, settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    today = city_today(settings)
+    if day < today:
+        raise InvalidInput("The date has passed.", field="scheduled_for", value=day.isoformat())
+    if day > today + timedelta(days=settings.schedule_max_days):
+        raise InvalidInput(
+            "The date is more than %(max)s days ahead.",
+            field="scheduled_for",
+            max=settings.schedule_max_days,
+        )
+
+
+def schedule_clock(ticket: Ticket, day: date) -> None:
+    """The committed date becomes the resolve deadline, watched like any other."""
+    ticket.scheduled_for = day
+    ticket.resolve_due_at = end_of_city_day(day)
+    ticket.resolve_overdue = False
+    ticket.resolve_reminded_at = ticket.resolve_escalated_at = None
+
+
+# "Is it fixed?" ---------------------------------------------------------------------------
+
+
+def fix_question_delay(category: Category | None) -> timedelta:
+    days = category.fix_question_days if category else DEFAULT_FIX_QUESTION_DAYS
+    return timedelta(days=days)
+
+
+def fix_answer_window(settings: Settings | None = None) -> timedelta:
+    return timedelta(days=(settings or get_settings()).fix_answer_days)
+
+
+def may_answer_fix_question(ticket: Ticket, now: datetime | None = None) -> bool:
+    """The resident was asked about this resolution and the answer is not late."""
+    asked = as_utc(ticket.fix_asked_at)
+    return (
+        ticket.state in (TicketState.resolved, TicketState.closed)
+        and ticket.fix_answer == FixAnswer.asked
+        and asked is not None
+        and (now or utcnow()) - asked <= fix_answer_window()
     )

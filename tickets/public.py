@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -12,7 +12,7 @@ from core.i18n import gettext
 from routing.models import Agency, Area, Category
 from tickets import codes, redact
 from tickets import service as tickets_service
-from tickets.models import Attachment, Ticket, TicketEvent
+from tickets.models import Attachment, FixAnswer, Ticket, TicketEvent
 
 # Labels of states and timeline events; the strings are the catalog keys (see core.i18n).
 STATE_LABELS = {
@@ -41,7 +41,12 @@ EVENT_LABELS = {
     "rejected": "Rejected",
     "closed": "Closed",
     "escalated": "Deadline passed: escalated",
+    "scheduled": "Scheduled by the agency",
+    "fix_confirmed": "The resident confirmed it is fixed",
+    "not_fixed": "The resident says it is not fixed: reopened",
 }
+# steps whose message is the resident's own answer: the step is public, the words are not
+PRIVATE_WORDS = frozenset({"fix_confirmed", "not_fixed"})
 
 
 @dataclass
@@ -75,6 +80,10 @@ class PublicTicket:
     emergency: bool
     photos: list[int] = field(default_factory=list)
     timeline: list[PublicEvent] = field(default_factory=list)
+    # what the agency says happened, the date it committed to, what the resident said
+    outcome: str | None = None
+    scheduled_for: date | None = None
+    fix_answer: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "timeline"}
@@ -113,7 +122,9 @@ def public_ticket(
             kind=event.kind,
             label=gettext(language, EVENT_LABELS.get(event.kind, "Status changed")),
             state=event.to_state,
-            message=redact.mask_text(event.message) or None,
+            message=None
+            if event.kind in PRIVATE_WORDS
+            else redact.mask_text(event.message) or None,
         )
         for event in _rows(session, ticket, TicketEvent, filed)
     ]
@@ -137,6 +148,11 @@ def public_ticket(
         agency_id=ticket.agency_id,
         agency=_name(agency, language),
         resolution=redact.mask_text(ticket.resolution) or None,
+        outcome=ticket.outcome,
+        scheduled_for=ticket.scheduled_for,
+        fix_answer=ticket.fix_answer
+        if ticket.fix_answer in (FixAnswer.fixed, FixAnswer.not_fixed)
+        else None,
         resolved_at=ticket.resolved_at,
         acknowledge_due_at=ticket.ack_due_at,
         resolve_due_at=ticket.resolve_due_at,

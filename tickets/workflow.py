@@ -22,10 +22,20 @@ signed link or a verified contact for residents); these functions know only the 
     reopen               -> in_progress                  ticket.reopened
     close                -> closed                       ticket.closed
     rate                 (no change of state)            ticket.rated
+    schedule             -> in_progress (committed date) ticket.scheduled
+    ask_if_fixed         (no change of state)            ticket.fix_asked
+    confirm_fixed        (no change of state)            ticket.fix_confirmed
+    report_not_fixed     -> in_progress (same agency)    ticket.not_fixed
+    record_no_answer     (no change of state)            ticket.fix_unanswered
+
+A resolution carries an outcome (tickets.models.Outcome): fixed, not our responsibility
+(explained; a transfer is `transfer`), or cannot be done. "Scheduled for a date" is not a
+resolution: the ticket stays open with the date as its deadline (tickets.policy).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +48,15 @@ from routing import service as routing_service
 from routing.models import Agency, Area, Category
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
 from tickets import codes, lifecycle, policy
-from tickets.models import Channel, InboundMessage, Ticket, TicketEvent, TicketState
+from tickets.models import (
+    Channel,
+    FixAnswer,
+    InboundMessage,
+    Outcome,
+    Ticket,
+    TicketEvent,
+    TicketState,
+)
 from tickets.service import (
     RESIDENT,
     SYSTEM,
@@ -54,6 +72,7 @@ from tickets.service import (
 
 MAX_TEXT = 4000
 REJECT_REASONS = ("spam", "duplicate")
+RESOLUTION_OUTCOMES = (Outcome.fixed, Outcome.not_responsible, Outcome.cannot_be_done)
 # the audit kind of each transition, and the event it emits (by default "ticket.<kind>")
 EVENTS = {"created": "ticket.filed"}
 
@@ -94,10 +113,13 @@ def _transition(
     message: str | None = None,
     data: dict[str, Any] | None = None,
     public: bool = True,
+    checked: bool = False,
 ) -> TicketEvent:
-    """Check, stamp the clocks, record, emit: the steps every transition shares."""
+    """Check, stamp the clocks, record, emit: the steps every transition shares (`checked`: the
+    caller has applied a rule of its own instead of the lifecycle's table)."""
     from_state = ticket.state
-    lifecycle.check(from_state, to_state)
+    if not checked:
+        lifecycle.check(from_state, to_state)
     now = utcnow()
     if from_state == TicketState.waiting_for_resident and to_state != from_state:
         policy.resume(ticket, now)
@@ -109,6 +131,8 @@ def _transition(
         ticket.resolved_at = now
     if to_state in (TicketState.closed, TicketState.rejected):
         ticket.closed_at = now
+    elif from_state == TicketState.closed:
+        ticket.closed_at = None
     ticket.state = TicketState(to_state)
     ticket.updated_at = now
     session.add(ticket)
@@ -417,10 +441,23 @@ def add_note(*, session: Session, ticket: Ticket, text: str, actor: Actor) -> Ti
     return event
 
 
-def resolve(*, session: Session, ticket: Ticket, resolution: str, actor: Actor) -> TicketEvent:
+def resolve(
+    *,
+    session: Session,
+    ticket: Ticket,
+    resolution: str,
+    actor: Actor,
+    outcome: str = Outcome.fixed,
+) -> TicketEvent:
+    """The agency's answer, with what it says happened: fixed, not its responsibility (and
+    why), or cannot be done. A fresh resolution starts a fresh "is it fixed?" question."""
     resolution = _text(resolution, field="resolution")
+    if outcome not in RESOLUTION_OUTCOMES:
+        raise InvalidInput("Unknown outcome %(value)s.", field="outcome", value=str(outcome)[:40])
     lifecycle.check(ticket.state, TicketState.resolved)
     ticket.resolution = resolution
+    ticket.outcome = Outcome(outcome)
+    ticket.fix_answer = ticket.fix_asked_at = ticket.fix_answered_at = None
     return _transition(
         session=session,
         ticket=ticket,
@@ -428,8 +465,64 @@ def resolve(*, session: Session, ticket: Ticket, resolution: str, actor: Actor) 
         kind="resolved",
         actor=actor,
         message=resolution,
-        data={"reopen_count": ticket.reopen_count},
+        data={"reopen_count": ticket.reopen_count, "outcome": str(outcome)},
     )
+
+
+def schedule(
+    *, session: Session, ticket: Ticket, day: date, note: str, actor: Actor
+) -> TicketEvent:
+    """The agency commits to a date: the ticket stays open and the date becomes its resolve
+    deadline (tickets.policy.schedule_clock), shown on the public page."""
+    note = _text(note, field="note")
+    if not isinstance(day, date):
+        raise InvalidInput("Give the date the work is planned for.", field="scheduled_for")
+    policy.check_schedule_date(day)
+    if ticket.state not in (TicketState.acknowledged, TicketState.in_progress):
+        raise Conflict("Only an acknowledged report can be scheduled.")
+    policy.schedule_clock(ticket, day)
+    ticket.outcome = Outcome.scheduled
+    data = {"scheduled_for": day.isoformat(), "agency_id": ticket.agency_id}
+    if ticket.state == TicketState.acknowledged:
+        return _transition(
+            session=session,
+            ticket=ticket,
+            to_state=TicketState.in_progress,
+            kind="scheduled",
+            actor=actor,
+            message=note,
+            data=data,
+        )
+    return _same_state(session, ticket, kind="scheduled", actor=actor, message=note, data=data)
+
+
+def _same_state(
+    session: Session,
+    ticket: Ticket,
+    *,
+    kind: str,
+    actor: Actor = SYSTEM,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    """A step that changes no state: one audit event, one named event."""
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+    event = record_event(
+        session=session,
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        from_state=ticket.state,
+        to_state=ticket.state,
+        message=message,
+        data=data,
+        public=public,
+    )
+    session.flush()
+    _emit(session, ticket, event)
+    return event
 
 
 def reject(
@@ -560,3 +653,82 @@ def close(
         actor=actor,
         data={"reason": reason},
     )
+
+
+# "Is it fixed?" ---------------------------------------------------------------------------
+
+
+def ask_if_fixed(*, session: Session, ticket: Ticket, channel: str) -> TicketEvent:
+    """The question was put to the resident (by `channel`) about the latest resolution."""
+    if ticket.state not in (TicketState.resolved, TicketState.closed):
+        raise Conflict("Only a resolved report can be followed up.")
+    if ticket.outcome not in (None, Outcome.fixed):
+        raise Conflict("Only a report resolved as fixed can be followed up.")
+    if ticket.fix_answer is not None:
+        raise Conflict("The resident was already asked about this resolution.")
+    ticket.fix_answer = FixAnswer.asked
+    ticket.fix_asked_at = utcnow()
+    return _same_state(
+        session, ticket, kind="fix_asked", data={"channel": channel}, public=False
+    )
+
+
+def confirm_fixed(
+    *, session: Session, ticket: Ticket, channel: str, text: str | None = None
+) -> TicketEvent:
+    """The resident says it is fixed."""
+    if not policy.may_answer_fix_question(ticket):
+        raise Conflict("This question is no longer open.")
+    ticket.fix_answer = FixAnswer.fixed
+    ticket.fix_answered_at = utcnow()
+    words = _text(text, field="text", required=False) or None
+    # public: the step shows on the status page, the resident's words do not (tickets.public)
+    return _same_state(
+        session,
+        ticket,
+        kind="fix_confirmed",
+        actor=RESIDENT,
+        message=words,
+        data={"channel": channel},
+    )
+
+
+def report_not_fixed(
+    *, session: Session, ticket: Ticket, text: str, channel: str
+) -> TicketEvent:
+    """The resident says it is not fixed: the ticket goes back to the same agency with their
+    words and a fresh resolve deadline, even past the reopen window (it counts against the
+    agency's fix rate: not_fixed_count)."""
+    text = _text(text, field="text")
+    if not policy.may_answer_fix_question(ticket) and not can_reopen(ticket):
+        raise Conflict("This question is no longer open.")
+    if ticket.state not in lifecycle.NOT_FIXED_FROM:
+        raise Conflict("Only a resolved report can be reopened.")
+    category = session.get(Category, ticket.category_id) if ticket.category_id else None
+    ticket.fix_answer = FixAnswer.not_fixed
+    ticket.fix_answered_at = utcnow()
+    ticket.not_fixed_count += 1
+    ticket.reopen_count += 1
+    policy.start_resolve_clock(ticket, category, utcnow())
+    return _transition(
+        session=session,
+        ticket=ticket,
+        to_state=TicketState.in_progress,
+        kind="not_fixed",
+        actor=RESIDENT,
+        message=text,
+        data={
+            "channel": channel,
+            "agency_id": ticket.agency_id,
+            "reopen_count": ticket.reopen_count,
+        },
+        checked=True,
+    )
+
+
+def record_no_answer(*, session: Session, ticket: Ticket) -> TicketEvent | None:
+    """The answer window passed in silence: recorded as no answer (None if it was answered)."""
+    if ticket.fix_answer != FixAnswer.asked:
+        return None
+    ticket.fix_answer = FixAnswer.no_answer
+    return _same_state(session, ticket, kind="fix_unanswered", public=False)

@@ -87,6 +87,7 @@ class CategoryAdmin(WithForeignKeys, model=Category):
         "acknowledge_hours",
         "resolve_working_days",
         "urgent_resolve_hours",
+        "fix_question_days",
         "active",
     ]
     form_include_pk = True

@@ -14,9 +14,9 @@ from httpbase.throttle import ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
-from tickets import codes, links, public
+from tickets import codes, estimate, links, public
 from tickets import service as tickets_service
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, Ticket, TicketState
 
 router = APIRouter(include_in_schema=False)
 
@@ -129,11 +129,15 @@ def status_page(
 ) -> HTMLResponse:
     ticket: Ticket = tickets_service.get_by_code(session=session, code=code)
     view = public.public_ticket(session=session, ticket=ticket, language=language)
+    still_open = ticket.state not in (
+        TicketState.resolved, TicketState.closed, TicketState.rejected
+    )
     return render(
         request,
         "status.html",
         {
             "ticket": view,
+            "estimate": estimate.estimate(session=session, ticket=ticket) if still_open else None,
             "new": bool(new),
             "emergency_advice": emergency.advice(language) if ticket.emergency else None,
             "spoken_code": " ".join(codes.display(ticket.code)),

@@ -147,6 +147,8 @@ def available_actions(user: StaffUser, ticket: Ticket) -> list[str]:
         found.append("request_info")
     if TicketState.resolved in allowed and state != TicketState.routed:
         found.append("resolve")
+    if state in (TicketState.acknowledged, TicketState.in_progress):
+        found.append("schedule")
     if TicketState.rejected in allowed:
         found.append("reject")
     found.append("note")

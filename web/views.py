@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from starlette.routing import Mount
 
-from web import resident, resident_actions, staff_auth, staff_pages
+from web import resident, resident_actions, resident_followup, staff_auth, staff_pages
 from web.admin import LazyAdmin
 
 admin_router = APIRouter(include_in_schema=False)
@@ -13,6 +13,7 @@ routers = [
     staff_auth.router,
     staff_pages.router,
     resident_actions.router,
+    resident_followup.router,
     admin_router,
     resident.router,
 ]
