@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import HotlineError, NotFound
@@ -41,10 +42,7 @@ async def webhook(request: Request, session: SessionDep, settings: SettingsDep) 
     return JSONResponse({"status": outcome})
 
 
-def _keep(session: object, event: dict, body: bytes, settings: Settings) -> str:
-    from sqlmodel import Session
-
-    assert isinstance(session, Session)
+def _keep(session: Session, event: dict, body: bytes, settings: Settings) -> str:
     outcome = zalo.receive(session=session, event=event, body=body, settings=settings)
     session.commit()  # the event task is handed over after this commit
     return outcome

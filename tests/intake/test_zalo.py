@@ -315,3 +315,28 @@ def test_writing_again_after_unfollow_is_answered(zalo, pg_session, settings) ->
         caught.add(responses.POST, CS_URL, json=cs_ok())
         run_tasks(pg_session, settings, only={"notify.send"})
         assert len(sent_texts(caught)) == 1
+
+
+def test_a_photo_the_agency_waited_for_resumes_its_clock(zalo, pg_session, settings) -> None:
+    from tickets import workflow
+    from tickets.models import ActorType, TicketEvent
+    from tickets.service import Actor
+
+    post(zalo, text_event(VI_REPORT))
+    post(zalo, text_event("xong"))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    ticket = only_ticket(pg_session)
+    staff = Actor(type=ActorType.staff, label="agent")
+    workflow.route(session=pg_session, ticket=ticket, agency_id="transport",
+                   category_id="roads", actor=staff)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=staff)
+    workflow.request_information(session=pg_session, ticket=ticket,
+                                 question="Gửi giúp ảnh cột đèn.", actor=staff)
+    post(zalo, image_event())
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    pg_session.refresh(ticket)
+    assert ticket.state == "in_progress" and ticket.paused_at is None
+    answer = pg_session.execute(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "info_received")).scalar_one()
+    assert answer.message == "(ảnh gửi qua Zalo)" and answer.data == {"channel": "zalo"}
+    assert pg_session.execute(select(Attachment)).scalar_one().ticket_id == ticket.id
