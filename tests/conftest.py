@@ -15,7 +15,10 @@ _TMP = Path(tempfile.mkdtemp(prefix="hotline-tests-"))
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PG_TEST_DB = f"hotline_test_{os.getpid()}"
+# tools/mutation.py runs pytest hundreds of times in one process and its forks: it names one
+# database that is migrated once and kept (and drops it itself at the end)
+KEPT_PG_DB = os.environ.get("HOTLINE_TEST_KEEP_DB", "")
+PG_TEST_DB = KEPT_PG_DB or f"hotline_test_{os.getpid()}"
 PG_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_TEST_DB
 SQLITE_URL = f"sqlite:///{_TMP / 'hotline.db'}"
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -50,6 +53,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _PG_AVAILABLE: bool | None = None
+_KEPT_PREPARED = False
 # tables whose rows are the default data, kept between tests that commit
 TAXONOMY_TABLES = {"agency", "category", "area", "routing_rule", "alembic_version"}
 
@@ -98,14 +102,23 @@ def _prepare(url: str) -> Engine:
 
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
-    global _PG_AVAILABLE
-    # created afresh by every pytest session, also a second one in the same process (mutmut
-    # runs pytest again and again in one process and its forks): the last one dropped it
+    global _PG_AVAILABLE, _KEPT_PREPARED
+    if KEPT_PG_DB and _KEPT_PREPARED:  # a later session of a mutation run: as it was left
+        from core.db import make_engine
+
+        yield make_engine(PG_URL)
+        return
+    # created afresh by every pytest session, also a second one in the same process: the
+    # previous session dropped it
     if _PG_AVAILABLE is not False:
         _PG_AVAILABLE = _create_pg_database()
     if not _PG_AVAILABLE:
         unavailable("PostgreSQL is not reachable at 127.0.0.1:5432")
     engine = _prepare(PG_URL)
+    if KEPT_PG_DB:
+        _KEPT_PREPARED = True
+        yield engine
+        return
     yield engine
     engine.dispose()
     from core.db import get_engine

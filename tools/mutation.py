@@ -115,8 +115,28 @@ def configure(copy: Path, module: Target, tests: list[str]) -> None:
     pyproject.write_text(pyproject.read_text("utf-8") + "\n".join(lines) + "\n", "utf-8")
 
 
+def database(copy: Path) -> str:
+    return f"hotline_mutation_{copy.name}"[:63]
+
+
+def drop_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin_url = os.environ.get(
+        "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 def mutmut(copy: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(copy / "mutants"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(copy / "mutants"), "PYTHONDONTWRITEBYTECODE": "1",
+           # one database, migrated once, for the hundreds of pytest sessions of a run
+           "HOTLINE_TEST_KEEP_DB": database(copy)}
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
@@ -158,7 +178,11 @@ def run(module: Target) -> dict[str, object]:
     REPORTS.mkdir(parents=True, exist_ok=True)
     log = REPORTS / f"{slug}.log"
     started = time.monotonic()
-    mutmut(copy, "run", "--max-children", "1", *module.only, log=log)
+    drop_database(database(copy))
+    try:
+        mutmut(copy, "run", "--max-children", "1", *module.only, log=log)
+    finally:
+        drop_database(database(copy))
     found = statuses(copy, module)
     counts = {status: sum(1 for s in found.values() if s == status)
               for status in sorted(set(found.values()))}
