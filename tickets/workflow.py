@@ -370,6 +370,10 @@ def acknowledge(*, session: Session, ticket: Ticket, actor: Actor) -> TicketEven
 
 
 def start_work(*, session: Session, ticket: Ticket, actor: Actor) -> TicketEvent:
+    """The agency starts (or, after asking, resumes) the work. A resolved ticket goes back to
+    work only by its resident's reopening (reopen): within the window, with a fresh deadline."""
+    if ticket.state == TicketState.resolved:
+        raise Conflict("Only the resident can reopen a resolved report.")
     return _transition(
         session=session,
         ticket=ticket,

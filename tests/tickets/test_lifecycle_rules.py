@@ -119,7 +119,9 @@ def test_staff_cannot_reopen(pg_session: Session, clock: list[datetime]) -> None
     agent = helpers.user(pg_session, "agent", "transport", email="agent@example.org")
     pg_session.commit()
     before = footprint(pg_session, ticket)
-    for action in ("reopen", "acknowledge", "resolve"):
+    # "start" would put the resolved ticket back to work: a reopening without the resident,
+    # without the window and without a fresh deadline
+    for action in ("reopen", "start", "acknowledge", "resolve"):
         with pytest.raises(HotlineError) as refused:
             flows.perform(session=pg_session, user=agent, ticket=ticket, action=action,
                           payload={"resolution": "again", "reason": "again"})
