@@ -21,11 +21,13 @@ from sqlmodel import Session, col
 
 from core import outbox
 from core.clock import as_utc, utcnow
+from core.errors import Conflict
 from core.i18n import gettext
 from core.settings import Settings
 from intake import emergency, filing, sms
 from intake.zalo import ZaloEvent, parse
 from intake.zalo_models import DraftState, ZaloDraft
+from notify import service as notify_service
 from notify import zalo as zalo_notify
 from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact
@@ -34,7 +36,7 @@ from routing.models import Area
 from tickets import codes, links, workflow
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
-from tickets.models import Channel, InboundMessage, Ticket, TicketState
+from tickets.models import Channel, FixAnswer, InboundMessage, Ticket, TicketState
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,9 @@ def _text(
         answer = sms.status_text(session=session, language=status[0], typed=status[1],
                                  settings=settings)
         return Outcome("status", replies=[answer])
+    answered = _fix_answer(session=session, contact=contact, text=text, form=form)
+    if answered is not None:
+        return answered
     draft = open_draft(session=session, contact=contact)
     if form in DONE_WORDS:
         if draft is None:
@@ -239,6 +244,54 @@ def _continue(
             "when you are done; otherwise your report is sent in %(minutes)s minutes.",
             minutes=minutes)
     return Outcome("draft", replies=[ask])
+
+
+def _fix_answer(
+    *, session: Session, contact: ZaloContact, text: str, form: str
+) -> Outcome | None:
+    """An answer to "is it fixed?" (ĐÃ SỬA / CHƯA SỬA ... / DỪNG HỎI), as by SMS; else None."""
+    stop = sms.STOP_QUESTION_WORDS.get(form)
+    asked = _asked_ticket(session, contact)
+    if stop is not None:
+        ticket = asked or _contact_tickets(session, contact, None)
+        if ticket is None:
+            return None
+        notify_service.stop_questions(session=session, ticket=ticket)
+        return Outcome("stop_questions", ticket_id=ticket.id, replies=[gettext(
+            stop, "Hotline 1022: we will not ask you whether your reports are fixed any more.")])
+    if asked is None:
+        return None
+    try:
+        if _starts_with(form, sms.NOT_FIXED_PREFIXES):
+            workflow.report_not_fixed(session=session, ticket=asked, text=text,
+                                      channel=Channel.zalo)
+            return Outcome("not_fixed", ticket_id=asked.id)  # the reopening message follows
+        if _starts_with(form, sms.FIXED_PREFIXES):
+            workflow.confirm_fixed(session=session, ticket=asked, channel=Channel.zalo, text=text)
+            return Outcome("fixed", ticket_id=asked.id)  # the thanks follow
+    except Conflict:  # the answer window closed meanwhile: an ordinary message then
+        return None
+    return None
+
+
+def _starts_with(form: str, table: dict[str, str]) -> bool:
+    return any(form == prefix or form.startswith(prefix + " ") for prefix in table)
+
+
+def _asked_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
+    ids = zalo_notify.tickets_of(session=session, contact=contact)
+    if not ids:
+        return None
+    return session.execute(
+        select(Ticket)
+        .where(
+            col(Ticket.id).in_(ids[:50]),
+            col(Ticket.fix_answer) == FixAnswer.asked,
+            col(Ticket.state).in_((TicketState.resolved, TicketState.closed)),
+        )
+        .order_by(col(Ticket.fix_asked_at).desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 # --- drafts ----------------------------------------------------------------------------------
@@ -400,16 +453,17 @@ def _add_to_ticket(
     return Outcome("added_to_report", ticket_id=ticket.id, replies=[answer])
 
 
-def _contact_tickets(session: Session, contact: ZaloContact, states: list[str]) -> Ticket | None:
+def _contact_tickets(
+    session: Session, contact: ZaloContact, states: list[str] | None
+) -> Ticket | None:
+    """The contact's newest ticket (in one of `states`, when given)."""
     ids = zalo_notify.tickets_of(session=session, contact=contact)
     if not ids:
         return None
-    return session.execute(
-        select(Ticket)
-        .where(col(Ticket.id).in_(ids[:50]), col(Ticket.state).in_(states))
-        .order_by(col(Ticket.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    query = select(Ticket).where(col(Ticket.id).in_(ids[:50]))
+    if states is not None:
+        query = query.where(col(Ticket.state).in_(states))
+    return session.execute(query.order_by(col(Ticket.id).desc()).limit(1)).scalar_one_or_none()
 
 
 def _open_ticket(session: Session, contact: ZaloContact) -> Ticket | None:

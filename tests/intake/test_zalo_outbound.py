@@ -272,3 +272,56 @@ def test_a_zalo_report_is_followed_on_zalo_through_the_workflow(pg_session, sett
     assert any("Hãy trả lời ngay tại Zalo" in body for body in bodies)
     assert any("Đã cắt dọn cây." in body for body in bodies)
     assert count(pg_session, OutboundMessage) == len(zalo_rows(pg_session))  # no SMS, no e-mail
+
+
+@pytest.mark.parametrize(("answer", "fix_answer", "state"), [
+    ("Đã sửa, cảm ơn nhiều", "fixed", "resolved"),
+    ("chua sua, cay van nam do", "not_fixed", "in_progress"),  # back with the agency
+])
+def test_is_it_fixed_is_asked_and_answered_on_zalo(
+    pg_session, settings, answer, fix_answer, state
+) -> None:
+    from notify import followup
+    from tickets import workflow
+    from tickets.models import ActorType, TicketEvent
+    from tickets.service import Actor
+
+    ticket = filed_on_zalo(pg_session, settings)
+    staff = Actor(type=ActorType.staff, label="agent")
+    workflow.route(session=pg_session, ticket=ticket, agency_id="urban_infrastructure",
+                   category_id="lighting", actor=staff)
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=staff)
+    resolved = workflow.resolve(session=pg_session, ticket=ticket,
+                                resolution="Đã dọn cây.", actor=staff)
+    assert followup.ask(session=pg_session, ticket_id=ticket.id, event_id=resolved.id) == "asked"
+    run_tasks(pg_session, settings, only=_subscriber_tasks())
+    question = [m for m in zalo_rows(pg_session) if m.kind == "fix_question"]
+    assert len(question) == 1 and "DA SUA" in question[0].body
+    with zalo_client(pg_session) as client:
+        post(client, text_event(answer))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    pg_session.refresh(ticket)
+    assert (ticket.fix_answer, ticket.state) == (fix_answer, state)
+    assert count(pg_session, Ticket) == 1  # an answer, not a new report
+    if fix_answer == "not_fixed":
+        words = pg_session.execute(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.message == answer)).scalars().all()
+        assert words  # the resident's words went back to the agency
+
+
+def test_stop_questions_on_zalo(pg_session, settings) -> None:
+    from notify import service as notify_service_module
+
+    ticket = filed_on_zalo(pg_session, settings)
+    with zalo_client(pg_session) as client:
+        post(client, text_event("Dừng hỏi"))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    assert notify_service_module.stops_questions(session=pg_session, ticket=ticket)
+    assert "không hỏi" in zalo_rows(pg_session)[-1].body.lower()
+
+
+def _subscriber_tasks() -> set[str]:
+    from core import events
+
+    events.subscribers("ticket.filed")
+    return set(events.BY_TASK)
