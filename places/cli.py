@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlmodel import col
 
+from core.db import session_scope
 from places import evaluate, service
+from places.models import PlaceCorrection
 
 app = typer.Typer(help="Wards of the province and the place reader.", no_args_is_help=True,
                   add_completion=False)
@@ -77,12 +81,6 @@ def corrections_command() -> None:
     """Places people set or confirmed, beside what the reader read (JSON lines, newest first):
     material for new evaluation texts and for the landmarks file. Texts may hold personal
     data: keep the output private."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from core.db import session_scope
-    from places.models import PlaceCorrection
-
     with session_scope() as session:
         rows = session.execute(
             select(PlaceCorrection).order_by(col(PlaceCorrection.id).desc())
