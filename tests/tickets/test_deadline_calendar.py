@@ -137,3 +137,32 @@ def test_is_working_day_reads_weekdays_and_holidays() -> None:
     six_days = (0, 1, 2, 3, 4, 5)
     assert deadlines.is_working_day(date(2026, 3, 7), country="VN", working_days=six_days)
     assert not deadlines.is_working_day(date(2027, 2, 6), country="VN", working_days=six_days)
+
+
+def test_a_category_sets_its_own_acknowledgement_hours(
+    session: Session, clock: list[datetime]
+) -> None:
+    from routing.models import Category
+
+    category = session.get(Category, "roads")
+    assert category is not None
+    category.acknowledge_hours = 48
+    session.flush()
+    # Friday 6 March 2026 21:00 local + 48 clock hours -> Sunday 8 March 21:00 local
+    ack, _resolve = route_at(session, clock, utc(2026, 3, 6, 14))
+    assert ack == utc(2026, 3, 8, 14)
+
+
+def test_a_ticket_routed_without_a_category_gets_the_default_clocks(
+    session: Session, clock: list[datetime]
+) -> None:
+    from tickets import workflow
+
+    ticket = factories.ticket(session)
+    # Saturday 7 March 2026 06:00 local: 24 clock hours; 5 working days -> Friday 13 March
+    # 06:00 local = Thursday 12 March 23:00 UTC
+    clock[0] = utc(2026, 3, 6, 23)
+    workflow.route(session=session, ticket=ticket, agency_id="transport", category_id=None)
+    assert ticket.category_id is None
+    assert as_utc(ticket.ack_due_at) == utc(2026, 3, 7, 23)
+    assert as_utc(ticket.resolve_due_at) == utc(2026, 3, 12, 23)
