@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from core.errors import Forbidden, InvalidInput
 from core.i18n import gettext
 from core.settings import get_settings
-from dashboard import drilldown, rollup, scoreboard_views, service, tables
+from dashboard import drilldown, procedures, rollup, scoreboard_views, service, tables
 from dashboard.service import Filters
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
@@ -161,6 +161,27 @@ def overview(
             "export_query": _query(filters, grouping),
             "refreshed_at": rollup.last_refresh(session=session),
             "agency_locked": viewer.role == Role.agency_head.value,
+        },
+    )
+
+
+@pages.get("/dashboard/procedures")
+def procedure_complaints(
+    request: Request,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+) -> Response:
+    """Complaints about administrative procedures, per procedure and per service centre."""
+    return render(
+        request,
+        "dashboard/procedures.html",
+        {
+            "viewer": viewer,
+            "filters": filters,
+            "breakdown": procedures.breakdown(session=session, filters=filters, language=language),
+            "fmt_share": tables.fmt_share,
         },
     )
 

@@ -25,14 +25,16 @@ from core.clock import as_utc, utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, filing, validation
+from intake import emergency, filing, procedures, validation
 from intake import service as intake_service
 from open311.models import Open311Client
+from routing import service as routing_service
 from routing.models import Agency, Category
-from tickets import codes, policy, redact
+from routing.taxonomy import PROCEDURE_CATEGORY
+from tickets import codes, dossiers, policy, redact
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
-from tickets.models import Attachment, Channel, Ticket
+from tickets.models import Attachment, Channel, DossierProblem, SubmittedVia, Ticket
 from tickets.public import STATE_LABELS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -152,7 +154,7 @@ def service_list(*, session: Session, language: str) -> list[dict[str, Any]]:
             "service_code": category.id,
             "service_name": _name(category, language),
             "description": _service_description(category, language),
-            "metadata": False,
+            "metadata": category.id == PROCEDURE_CATEGORY,
             "type": "realtime",
             "keywords": category.covers,
             "group": _name(agencies.get(category.default_agency_id), language),
@@ -170,10 +172,68 @@ def _service_description(category: Category, language: str) -> str:
     )
 
 
-def service_definition(*, session: Session, service_code: str) -> dict[str, Any]:
-    """No service asks for extra attributes: the description says it all."""
+def service_definition(
+    *, session: Session, service_code: str, language: str = "vi"
+) -> dict[str, Any]:
+    """Only complaints about an administrative procedure ask for attributes (the service
+    centre, the procedure, the dossier); the other services' descriptions say it all."""
     category = get_service(session=session, service_code=service_code)
+    if category.id == PROCEDURE_CATEGORY:
+        return {
+            "service_code": category.id,
+            "attributes": _procedure_attributes(session=session, language=language),
+        }
     return {"service_code": category.id, "attributes": []}
+
+
+def _procedure_attributes(*, session: Session, language: str) -> list[dict[str, Any]]:
+    def attribute(
+        order: int, code: str, datatype: str, required: bool, description: str,
+        values: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "variable": True,
+            "code": code,
+            "datatype": datatype,
+            "required": required,
+            "datatype_description": None,
+            "order": order,
+            "description": gettext(language, description),
+            "values": [{"key": key, "name": name} for key, name in values or []],
+        }
+
+    areas = routing_service.list_areas(session=session)
+    procedures = routing_service.list_procedures(session=session)
+    return [
+        attribute(1, "centre", "singlevaluelist", True,
+                  "Service centre (ward or commune) where the dossier was filed",
+                  [(a.id, _name(a, language) or a.id) for a in areas]),
+        attribute(2, "procedure", "singlevaluelist", True, "Procedure",
+                  [(p.id, _name(p, language) or p.id) for p in procedures]),
+        attribute(3, "dossier_code", "string", False, "Dossier code (on the receipt)"),
+        attribute(4, "submitted_on", "datetime", False, "Date submitted"),
+        attribute(5, "submitted_via", "singlevaluelist", False, "How was it submitted?",
+                  [(v.value, v.value) for v in SubmittedVia]),
+        attribute(6, "problem", "singlevaluelist", False, "What went wrong?",
+                  [(v.value, v.value) for v in DossierProblem]),
+    ]
+
+
+def _procedure_fields(fields: Mapping[str, str]) -> procedures.ProcedureInput:
+    """GeoReport v2 sends attributes as attribute[code]; a date-time keeps only its day."""
+
+    def value(code: str) -> str | None:
+        return fields.get(f"attribute[{code}]")
+
+    submitted = (value("submitted_on") or "").strip()[:10] or None
+    return procedures.ProcedureInput(
+        centre_area_id=value("centre") or fields.get("address_id"),
+        procedure_id=value("procedure"),
+        dossier_code=value("dossier_code"),
+        submitted_on=submitted,
+        submitted_via=value("submitted_via"),
+        problem=value("problem"),
+    )
 
 
 # ---------------------------------------------------------------------------- filing
@@ -211,6 +271,10 @@ def file_request(
 ) -> Filed:
     """Check everything, then file one ticket; the first problem raises before any write."""
     category = get_service(session=session, service_code=fields.get("service_code"))
+    dossier = None
+    if category.id == PROCEDURE_CATEGORY:  # the service centre is the place: no location
+        centre, dossier = procedures.check(session=session, form=_procedure_fields(fields))
+        fields = {**fields, "address_id": centre}
     has_place = any(
         validation.clean_text(fields.get(name))
         for name in ("lat", "long", "address_string", "address_id")
@@ -248,6 +312,8 @@ def file_request(
     )
     checked = intake_service.validate(session=session, form=form, settings=settings)
     report = checked.report
+    if dossier is not None:
+        report.description = dossiers.mask_code(report.description, dossier.dossier_code)
     report.channel = Channel.open311
     report.external_id = f"{client.id}:{uuid.uuid4().hex}"
     report.raw_payload = {
@@ -270,6 +336,8 @@ def file_request(
         attachments=attachments,
         emergency_kind=checked.emergency_kind,
     ).ticket
+    if dossier is not None:
+        dossiers.attach(session=session, ticket=ticket, dossier=dossier)
     return Filed(
         ticket=ticket,
         service_notice=service_notice(ticket=ticket, category=category, language=language),

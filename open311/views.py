@@ -131,8 +131,12 @@ def services(fmt: Format, session: SessionDep, language: Language) -> Response:
     summary="GET Service Definition",
     dependencies=[Jurisdiction],
 )
-def service_definition(service_code: str, fmt: Format, session: SessionDep) -> Response:
-    definition = open311_service.service_definition(session=session, service_code=service_code)
+def service_definition(
+    service_code: str, fmt: Format, session: SessionDep, language: Language
+) -> Response:
+    definition = open311_service.service_definition(
+        session=session, service_code=service_code, language=language
+    )
     return documents.document(fmt, "service_definition", definition)
 
 

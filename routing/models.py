@@ -58,3 +58,21 @@ class RoutingRule(SQLModel, table=True):
     area_id: str | None = Field(default=None, foreign_key="area.id", max_length=64)
     agency_id: str = Field(foreign_key="agency.id", max_length=64)
     note: str | None = Field(default=None, max_length=500)
+
+
+class Procedure(SQLModel, table=True):
+    """An administrative procedure residents file dossiers for, with its legal processing time
+    (working days); `agency_id` None means the ward's service centre decides it."""
+
+    __tablename__ = "admin_procedure"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name_vi: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    processing_working_days: int = Field(ge=1, le=365)
+    agency_id: str | None = Field(default=None, foreign_key="agency.id", max_length=64)
+    basis: str = Field(default="", max_length=300)
+    active: bool = True
+
+    def __str__(self) -> str:
+        return self.name_vi

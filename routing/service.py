@@ -6,8 +6,13 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from places import service as places_service
-from routing.models import Agency, Area, Category, RoutingRule
-from routing.taxonomy import TRIAGE_AGENCY, WARD_AGENCY, load_taxonomy
+from routing.models import Agency, Area, Category, Procedure, RoutingRule
+from routing.taxonomy import (
+    PROCEDURE_CATEGORY,
+    TRIAGE_AGENCY,
+    WARD_AGENCY,
+    load_taxonomy,
+)
 
 
 def load_default_data(*, session: Session) -> dict[str, int]:
@@ -15,7 +20,7 @@ def load_default_data(*, session: Session) -> dict[str, int]:
     ``places``: every ward and commune, the official code as id); running it twice changes
     nothing, and names renamed in the admin stay."""
     taxonomy = load_taxonomy()
-    counts = {"agencies": 0, "categories": 0, "areas": 0}
+    counts = {"agencies": 0, "categories": 0, "areas": 0, "procedures": 0}
     for row in taxonomy.agencies:
         agency = session.get(Agency, row["id"]) or Agency(id=row["id"], name_en="", name_vi="")
         agency.name_en, agency.name_vi = row["name_en"], row["name_vi"]
@@ -41,6 +46,19 @@ def load_default_data(*, session: Session) -> dict[str, int]:
             category.covers = row.get("covers", "")
         session.add(category)
         counts["categories"] += 1
+    for row in taxonomy.procedures:
+        procedure = session.get(Procedure, row["id"])
+        if procedure is None:  # processing times stay as the city set them in the admin
+            procedure = Procedure(
+                id=row["id"],
+                name_vi=row["name_vi"],
+                name_en=row["name_en"],
+                processing_working_days=row["processing_working_days"],
+                agency_id=row.get("agency") or None,
+                basis=row.get("basis", ""),
+            )
+            session.add(procedure)
+        counts["procedures"] += 1
     for row in places_service.official_areas():
         area = session.get(Area, row["id"])
         if area is None:
@@ -75,6 +93,22 @@ def pick_agency(*, session: Session, category_id: str, area_id: str | None) -> s
     if agency_id == WARD_AGENCY and area_id is None:
         return TRIAGE_AGENCY
     return agency_id
+
+
+def procedure_agency(*, session: Session, procedure: Procedure, area_id: str | None) -> str:
+    """The department that decides the procedure, else the routing of administrative
+    procedures in the centre's ward (a rule per ward, or the service centres' agency)."""
+    if procedure.agency_id:
+        return procedure.agency_id
+    return pick_agency(session=session, category_id=PROCEDURE_CATEGORY, area_id=area_id)
+
+
+def list_procedures(*, session: Session) -> list[Procedure]:
+    return list(
+        session.execute(
+            select(Procedure).where(col(Procedure.active)).order_by(col(Procedure.name_vi))
+        ).scalars()
+    )
 
 
 def list_areas(*, session: Session) -> list[Area]:

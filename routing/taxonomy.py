@@ -13,6 +13,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TRIAGE_AGENCY = "hotline_desk"
 WARD_AGENCY = "ward_committee"
 OTHER_CATEGORY = "other"
+PROCEDURE_CATEGORY = "public_admin"
+SERVICE_CENTRE_AGENCY = "admin_service_center"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Taxonomy:
     categories: list[dict[str, Any]]
     acknowledge_hours: int
     urgent_resolve_hours: int
+    procedures: list[dict[str, Any]]
 
     @property
     def category_ids(self) -> list[str]:
@@ -34,11 +37,16 @@ class Taxonomy:
 
 
 @lru_cache
-def load_taxonomy(taxonomy_file: Path = DATA_DIR / "taxonomy.toml") -> Taxonomy:
+def load_taxonomy(
+    taxonomy_file: Path = DATA_DIR / "taxonomy.toml",
+    procedures_file: Path = DATA_DIR / "procedures.toml",
+) -> Taxonomy:
     data = tomllib.loads(taxonomy_file.read_text(encoding="utf-8"))
+    procedures = tomllib.loads(procedures_file.read_text(encoding="utf-8"))
     return Taxonomy(
         agencies=data["agency"],
         categories=data["category"],
         acknowledge_hours=int(data.get("acknowledge_hours", 24)),
         urgent_resolve_hours=int(data.get("urgent_resolve_hours", 24)),
+        procedures=procedures["procedure"],
     )

@@ -6,7 +6,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -246,5 +256,39 @@ class InboundMessage(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSONType, nullable=False)
     )
     received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class DossierProblem(StrEnum):
+    late = "late"
+    unofficial_fee = "unofficial_fee"
+    repeated_documents = "repeated_documents"
+    other = "other"
+
+
+class SubmittedVia(StrEnum):
+    in_person = "in_person"
+    online = "online"
+    post = "post"
+
+
+class DossierComplaint(SQLModel, table=True):
+    """What a complaint about an administrative procedure concerns: the service centre (the
+    ticket's ward), the procedure, the dossier. Private: no public view reads this table, and
+    the dossier code is masked wherever the resident's own words are published."""
+
+    __tablename__ = "dossier_complaint"
+    __table_args__ = (Index("ix_dossier_complaint_procedure", "procedure_id", "created_at"),)
+
+    ticket_id: int = Field(
+        sa_column=Column(BigIntegerPK, ForeignKey("ticket.id"), primary_key=True)
+    )
+    procedure_id: str = Field(foreign_key="admin_procedure.id", max_length=64)
+    dossier_code: str | None = Field(default=None, max_length=40)
+    submitted_on: date | None = None
+    submitted_via: str = Field(default=SubmittedVia.in_person, max_length=16)
+    problem: str = Field(default=DossierProblem.late, max_length=24)
+    created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

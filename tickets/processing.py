@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from routing import service as routing_service
-from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
-from tickets import service, workflow
+from routing.models import Procedure
+from routing.taxonomy import OTHER_CATEGORY, PROCEDURE_CATEGORY, TRIAGE_AGENCY
+from tickets import dossiers, service, workflow
 from tickets.classifier_port import Classifier
 from tickets.models import Ticket, TicketState
 
@@ -16,6 +17,9 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
     ticket: Ticket = service.get_ticket(session=session, ticket_id=ticket_id, for_update=True)
     if ticket.state != TicketState.received:
         return "already_processed"
+    dossier = dossiers.of(session=session, ticket=ticket)
+    if dossier is not None:  # the resident said which procedure: no guessing needed
+        return _route_procedure(session, ticket, dossier.procedure_id)
     suggestion = classifier(ticket.description) if classifier is not None else None
     if suggestion is None:
         workflow.send_to_triage(session=session, ticket=ticket, reason="no_model")
@@ -53,4 +57,29 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
         workflow.send_to_triage(session=session, ticket=ticket, reason="needs_area")
         return "triage"
     workflow.route(session=session, ticket=ticket, agency_id=agency_id, category_id=None)
+    return "routed"
+
+
+def _route_procedure(session: Session, ticket: Ticket, procedure_id: str) -> str:
+    """A complaint about a procedure goes to the department that decides it, or to the service
+    centre of its ward, with the administrative procedures' deadline."""
+    procedure = session.get(Procedure, procedure_id)
+    if procedure is None:
+        workflow.send_to_triage(session=session, ticket=ticket, reason="unknown_procedure")
+        return "triage"
+    agency_id = routing_service.procedure_agency(
+        session=session, procedure=procedure, area_id=ticket.area_id
+    )
+    ticket.category_set_by = "resident"
+    if agency_id == TRIAGE_AGENCY:
+        ticket.category_id = PROCEDURE_CATEGORY
+        workflow.send_to_triage(session=session, ticket=ticket, reason="needs_area")
+        return "triage"
+    workflow.route(
+        session=session,
+        ticket=ticket,
+        agency_id=agency_id,
+        category_id=PROCEDURE_CATEGORY,
+        data={"procedure_id": procedure.id},
+    )
     return "routed"

@@ -21,7 +21,7 @@ from wtforms import Field, PasswordField, StringField, validators
 from core.db import get_engine
 from core.settings import get_settings
 from httpbase.csrf import SESSION_COOKIE
-from routing.models import Agency, Area, Category, RoutingRule
+from routing.models import Agency, Area, Category, Procedure, RoutingRule
 from staff import service
 from staff.models import ROLES, Role, StaffUser
 
@@ -121,6 +121,15 @@ class RoutingRuleAdmin(WithForeignKeys, model=RoutingRule):
     icon = "fa-solid fa-route"
 
 
+class ProcedureAdmin(WithForeignKeys, model=Procedure):
+    name = "Administrative procedure"
+    column_list = ["id", "name_vi", "processing_working_days", "agency_id", "basis", "active"]
+    form_include_pk = True
+    can_delete = False  # deactivate instead: complaints name their procedure
+    foreign_key_fields = {"agency_id": ("Deciding agency (id; empty: the ward's centre)", False)}
+    icon = "fa-solid fa-file-lines"
+
+
 class StaffAdmin(WithForeignKeys, model=StaffUser):
     name = "Staff member"
     column_list = [
@@ -187,7 +196,14 @@ class LazyAdmin:
             title="Hotline 1022 · Admin",
             authentication_backend=StaffAuth(secret_key, engine),
         )
-        for view in (AgencyAdmin, CategoryAdmin, AreaAdmin, RoutingRuleAdmin, StaffAdmin):
+        for view in (
+            AgencyAdmin,
+            CategoryAdmin,
+            AreaAdmin,
+            RoutingRuleAdmin,
+            ProcedureAdmin,
+            StaffAdmin,
+        ):
             admin.add_view(view)
         return admin.admin
 

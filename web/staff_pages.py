@@ -14,12 +14,12 @@ from httpbase import csrf
 from httpbase.deps import SessionDep, get_language
 from httpbase.render import render
 from routing import service as routing_service
-from routing.models import Agency, Area, Category
+from routing.models import Agency, Area, Category, Procedure
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
 from staff import flows, queue, service
 from staff.deps import CsrfCheckedStaff, CurrentStaff, require_roles
 from staff.models import Role, StaffUser
-from tickets import codes, lifecycle, redact
+from tickets import codes, dossiers, lifecycle, redact
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
 from tickets.public import EVENT_LABELS, STATE_LABELS
@@ -155,6 +155,20 @@ def available_actions(user: StaffUser, ticket: Ticket) -> list[str]:
     return found
 
 
+def _dossier_view(session: SessionDep, ticket: Ticket) -> dict[str, Any] | None:
+    """The procedure a complaint concerns, its legal time and the working days since the
+    dossier was submitted (staff only)."""
+    dossier = dossiers.of(session=session, ticket=ticket)
+    procedure = session.get(Procedure, dossier.procedure_id) if dossier else None
+    if dossier is None or procedure is None:
+        return None
+    return {
+        "row": dossier,
+        "procedure": procedure,
+        "lateness": dossiers.lateness(procedure=procedure, submitted_on=dossier.submitted_on),
+    }
+
+
 def ticket_page(
     request: Request,
     session: SessionDep,
@@ -191,6 +205,7 @@ def ticket_page(
             "predicted": predicted,
             "other_category": OTHER_CATEGORY,
             "area": session.get(Area, ticket.area_id) if ticket.area_id else None,
+            "dossier": _dossier_view(session, ticket),
             "error": error,
             "values": values or {},
             "done": request.query_params.get("done"),

@@ -3,7 +3,14 @@
 from fastapi import APIRouter
 from starlette.routing import Mount
 
-from web import resident, resident_actions, resident_followup, staff_auth, staff_pages
+from web import (
+    procedure,
+    resident,
+    resident_actions,
+    resident_followup,
+    staff_auth,
+    staff_pages,
+)
 from web.admin import LazyAdmin
 
 admin_router = APIRouter(include_in_schema=False)
@@ -15,5 +22,6 @@ routers = [
     resident_actions.router,
     resident_followup.router,
     admin_router,
+    procedure.router,
     resident.router,
 ]
