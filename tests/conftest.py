@@ -55,7 +55,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _PG_AVAILABLE: bool | None = None
 _KEPT_PREPARED = False
 # tables whose rows are the default data, kept between tests that commit
-TAXONOMY_TABLES = {"agency", "category", "area", "routing_rule", "alembic_version"}
+TAXONOMY_TABLES = {
+    "agency", "category", "area", "routing_rule", "admin_procedure", "alembic_version"
+}
 
 
 def unavailable(reason: str) -> None:
