@@ -28,7 +28,7 @@ from core import outbox
 from core.errors import InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, filing, validation
+from intake import dossier_reply, emergency, filing, validation
 from notify import service as notify_service
 from tickets import codes, links, workflow
 from tickets import replies as ticket_replies
@@ -303,6 +303,12 @@ def _decide(
         answered = _fix_answer(session=session, phone=phone, body=body, form=form)
         if answered is not None:
             return answered
+    dossier_code = dossier_reply.parse(body)
+    if phone is not None and dossier_code is not None:
+        return Outcome("dossier_code", [dossier_reply.answer(
+            session=session, phone=phone, code=dossier_code, language=language,
+            channel=Channel.sms,
+        )])
     status = parse_status_command(body)
     if status is not None:
         return Outcome("status", [status_text(session=session, language=status[0],

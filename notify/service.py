@@ -48,7 +48,13 @@ TEMPLATES = {
     "with %(agency)s. Follow it: %(link)s",
     "fix_thanks": "Hotline 1022: thank you for confirming that your report %(code)s is fixed.",
 }
+TEMPLATES["dossier_code_asked"] = (
+    "Hotline 1022: your report %(code)s concerns an administrative procedure. If you have the "
+    "dossier code printed on your receipt, reply MHS followed by the code. Follow it: %(link)s"
+)
+
 SUBJECTS = {
+    "dossier_code_asked": "Your report %(code)s: the dossier code",
     "acknowledged": "Your report %(code)s was acknowledged",
     "info_requested": "Your report %(code)s: the agency needs information",
     "resolved": "Your report %(code)s was resolved",

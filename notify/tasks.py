@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.db import session_scope
 from core.tasks import task
 from notify import (
+    dossier_question,  # noqa: F401  (its subscriber registers on import)
     followup,  # noqa: F401  (its subscriber and tasks register on import)
     reactions,  # noqa: F401  (its subscribers register on import)
     service,

@@ -19,8 +19,10 @@ from core.settings import get_settings
 from routing.models import Procedure
 from tickets import deadlines
 from tickets.models import DossierComplaint, Ticket
+from tickets.service import RESIDENT, record_event
 
 DOSSIER_MASK = "[mã hồ sơ]"
+UNKNOWN_PROCEDURE = "other_procedure"  # shipped in routing/data/procedures.toml
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,38 @@ def attach(*, session: Session, ticket: Ticket, dossier: Dossier) -> DossierComp
         problem=dossier.problem,
     )
     session.add(row)
+    session.flush()
+    return row
+
+
+def add_code(*, session: Session, ticket: Ticket, code: str, channel: str) -> DossierComplaint:
+    """A resident sends the dossier code later (answering the hotline's question on SMS or
+    Zalo): it joins the ticket's private dossier, and the audit trail says so, without the
+    code (the trail's messages may be published)."""
+    row = of(session=session, ticket=ticket)
+    if row is None:
+        row = attach(
+            session=session,
+            ticket=ticket,
+            dossier=Dossier(
+                procedure_id=UNKNOWN_PROCEDURE,
+                dossier_code=code,
+                submitted_on=None,
+                submitted_via="in_person",
+                problem="other",
+            ),
+        )
+    else:
+        row.dossier_code = code
+        session.add(row)
+    record_event(
+        session=session,
+        ticket=ticket,
+        kind="dossier_code_added",
+        actor=RESIDENT,
+        public=False,
+        data={"channel": channel},
+    )
     session.flush()
     return row
 

@@ -207,3 +207,48 @@ def test_officials_see_complaints_per_procedure_and_centre(pg_client, pg_session
     assert "66.7%" in land and "33.3%" in land  # late, unofficial fee
     centre = page.split(f'data-key="{CENTRE}">')[1].split("</tr>")[0]
     assert "<td>4</td>" in centre
+
+
+# ------------------------------------------------------------------------------ SMS follow-up
+
+
+def test_an_sms_about_a_procedure_is_asked_for_its_dossier_code(pg_session) -> None:
+    from notify.models import OutboundMessage
+    from tests import factories
+
+    by_sms = factories.routed_ticket(
+        pg_session, category_id="public_admin", channel="sms", reporter_phone="+84901234567"
+    )
+    by_web = factories.routed_ticket(
+        pg_session, category_id="public_admin", channel="web", reporter_phone="+84901234568"
+    )
+    factories.deliver_events(pg_session)
+    asked = pg_session.execute(
+        select(OutboundMessage.ticket_id).where(OutboundMessage.kind == "dossier_code_asked")
+    ).scalars().all()
+    assert asked == [by_sms.id]  # the web form already asked for the code
+    assert by_web.id not in asked
+
+
+def test_mhs_by_sms_adds_the_code_to_the_report_privately(pg_session) -> None:
+    from tests import factories
+    from tests.intake.helpers import CALLER, messages, signed_post, sms_params, twilio_client
+    from tickets.models import TicketEvent
+
+    ticket = factories.routed_ticket(
+        pg_session, category_id="public_admin", channel="sms", reporter_phone=CALLER
+    )
+    with twilio_client(pg_session) as client:
+        reply = messages(signed_post(client, "/twilio/sms", sms_params(f"MHS {CODE}")))
+        bad = messages(signed_post(client, "/twilio/sms", sms_params("MHS <x>")))
+    dossier = pg_session.get(DossierComplaint, ticket.id)
+    assert dossier is not None and dossier.dossier_code == CODE
+    assert dossier.procedure_id == dossiers.UNKNOWN_PROCEDURE
+    assert ticket.code[:4] in reply[0]
+    added = pg_session.execute(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "dossier_code_added"
+        )
+    ).scalar_one()
+    assert added.public is False and CODE not in str(added.data) and not added.message
+    assert "MHS" in bad[0] and count(pg_session, DossierComplaint) == 1
