@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import Session
 
 from core.i18n import gettext
-from routing.models import Agency, Area, Category
-from tickets import codes, redact
+from routing.models import Agency, Area, Category, Procedure
+from tickets import codes, dossiers, redact
 from tickets import service as tickets_service
 from tickets.models import Attachment, FixAnswer, Ticket, TicketEvent
 
@@ -84,6 +84,8 @@ class PublicTicket:
     outcome: str | None = None
     scheduled_for: date | None = None
     fix_answer: str | None = None
+    # a complaint about an administrative procedure: the procedure's name, never the dossier
+    procedure: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "timeline"}
@@ -159,4 +161,11 @@ def public_ticket(
         emergency=ticket.emergency,
         photos=photos,
         timeline=timeline,
+        procedure=_procedure_name(session, ticket, language),
     )
+
+
+def _procedure_name(session: Session, ticket: Ticket, language: str) -> str | None:
+    dossier = dossiers.of(session=session, ticket=ticket)
+    procedure = session.get(Procedure, dossier.procedure_id) if dossier else None
+    return _name(procedure, language) if procedure else None

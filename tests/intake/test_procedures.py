@@ -114,6 +114,11 @@ def test_lateness_is_counted_in_working_days_by_hand() -> None:
 def test_the_public_sees_neither_the_dossier_code_nor_the_resident(pg_client, pg_session) -> None:
     pg_client.post("/report/procedure", data=FORM, follow_redirects=False)
     ticket = filed(pg_session)
+    page = pg_client.get(f"/status/{ticket.code}?lang=vi").text
+    assert 'id="procedure">Cấp giấy chứng nhận quyền sử dụng đất lần đầu' in page
+    assert pg_client.get(f"/api/v1/reports/{ticket.code}").json()["procedure"] == (
+        "Cấp giấy chứng nhận quyền sử dụng đất lần đầu"
+    )
     for url in (f"/status/{ticket.code}?lang=vi", f"/api/v1/reports/{ticket.code}"):
         body = pg_client.get(url).text
         assert CODE not in body and "H29-260302" not in body
