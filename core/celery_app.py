@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from sqlalchemy.exc import OperationalError
 
 from core import runner
 from core import tasks as registry
 from core.settings import Settings
-from core.tasks import TransientError
 
 celery_app = Celery("hotline")
-VISIBILITY_TIMEOUT = 3600
-MAX_RETRY_BACKOFF = 600  # below the visibility timeout, so a retried task is not delivered twice
+# An outbox task runs for seconds (classifying, one provider call with a 20 s timeout); these
+# limits keep a stuck one from holding a message past the visibility timeout, after which
+# Redis would deliver it again while it still runs.
+TASK_SOFT_TIME_LIMIT = 120
+TASK_TIME_LIMIT = 150
 _configured_for: str | None = None
 
 
@@ -23,10 +24,13 @@ def configure_celery(settings: Settings) -> Celery:
     if _configured_for == settings.redis_url:
         return celery_app
 
+    timeout = settings.broker_socket_timeout
     celery_app.conf.update(
         broker_url=settings.redis_url,
         result_backend=None,
         task_ignore_result=True,
+        # acknowledged when done (tasks are idempotent), and given back to the queue at once
+        # when the process running one dies, instead of being lost with it
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -34,10 +38,12 @@ def configure_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=timeout,
         broker_transport_options={
-            "visibility_timeout": VISIBILITY_TIMEOUT,
-            "socket_timeout": 2,
-            "socket_connect_timeout": 2,
+            # above the hard time limit, so a running task is never delivered twice
+            "visibility_timeout": max(settings.broker_visibility_timeout, TASK_TIME_LIMIT + 30),
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
             "max_retries": 1,
         },
         task_publish_retry=False,
@@ -56,15 +62,18 @@ def _register(name: str) -> None:
     if name in celery_app.tasks:
         return
 
+    periodic = name in registry.PERIODIC
+
+    # Retries go through the outbox (a transient failure sets the row's next time and the
+    # sweep re-sends it), so no task waits in Redis with a countdown, where the visibility
+    # timeout would deliver it a second time.
     @celery_app.task(
         name=name,
         bind=True,
         acks_late=True,
-        autoretry_for=(TransientError, OperationalError),
-        retry_backoff=5,
-        retry_backoff_max=MAX_RETRY_BACKOFF,
-        retry_jitter=True,
-        max_retries=8,
+        reject_on_worker_lost=True,
+        soft_time_limit=None if periodic else TASK_SOFT_TIME_LIMIT,
+        time_limit=None if periodic else TASK_TIME_LIMIT,
     )
     def celery_task(self: Task, outbox_id: int | None = None, **kwargs: Any) -> Any:
-        return runner.execute(name, kwargs, outbox_id=outbox_id)
+        return runner.execute_delivered(name, kwargs, outbox_id=outbox_id)

@@ -11,13 +11,14 @@ import typer
 
 from core import migrations, runner, tasks
 from core.celery_app import celery_app, configure_celery
-from core.settings import get_settings
+from core.settings import Settings, SettingsError, get_settings
 from core.tasks import ROOMS
 
 app = typer.Typer(
     help="Citizen hotline platform: serve, work, migrate, train.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
 
 
@@ -35,7 +36,7 @@ def serve(
     """Serve the site, the JSON API and the webhooks (uvicorn)."""
     import uvicorn
 
-    settings = get_settings()
+    settings = ready_settings()
     if workers > 1 and not settings.uses_celery:
         typer.echo("several web processes need REDIS_URL (Celery); starting one", err=True)
         workers = 1
@@ -45,8 +46,10 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        # X-Forwarded-For is believed only from TRUSTED_PROXIES, and the app decides that
+        # itself (the same rule under any server); uvicorn must not trust anyone on its own
+        proxy_headers=False,
+        server_header=False,
     )
 
 
@@ -70,7 +73,9 @@ def worker(concurrency: int = 2, queues: str = "celery", loglevel: str = "info")
 def beat(loglevel: str = "info") -> None:
     """Run Celery beat: deadline sweeps and the outbox sweep (needs REDIS_URL)."""
     celery_app = _celery()
-    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule=var/celerybeat-schedule"])
+    schedule = get_settings().beat_schedule_file.resolve()
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 
 
 @app.command()
@@ -80,13 +85,34 @@ def drain() -> None:
     typer.echo(f"ran {runner.drain(limit=100_000)} tasks")
 
 
+def ready_settings() -> Settings:
+    """The settings and a usable database, or one clear line on stderr and exit status 2."""
+    from core.db import check_database
+
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        typer.echo(f"hotline: cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
+    problem = check_database(settings.database_url)
+    if problem:
+        typer.echo(f"hotline: cannot start: {problem}", err=True)
+        raise typer.Exit(2)
+    return settings
+
+
 def _celery():  # type: ignore[no-untyped-def]
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        typer.echo(f"hotline: cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
     if not settings.uses_celery:
         typer.echo(
             "REDIS_URL is not set: the embedded worker runs inside `hotline serve`.", err=True
         )
         raise typer.Exit(2)
+    ready_settings()
 
     configure_celery(settings)
     return celery_app
@@ -120,7 +146,11 @@ def mount_rooms() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     mount_rooms()
-    app(prog_name="hotline")
+    try:
+        app(prog_name="hotline")
+    except SettingsError as error:  # any command: one line, never the values (secrets)
+        typer.echo(f"hotline: cannot start: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -114,3 +114,48 @@ def import_all_models() -> None:
         if importlib.util.find_spec(room) is not None and importlib.util.find_spec(module):
             importlib.import_module(module)
     importlib.import_module("core.outbox")
+
+
+def check_database(url: str, *, timeout_seconds: int = 5) -> str | None:
+    """Why the service cannot use this database, in one line; None when it can.
+
+    Run by `hotline serve`, `worker` and `beat` before they start, so a wrong DATABASE_URL stops
+    them with one clear line instead of a server that answers 500 to everything.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    if url.startswith(("postgres://", "postgresql://")):
+        return (
+            "DATABASE_URL must name the driver: postgresql+psycopg://user:password@host/db "
+            "(postgres:// and postgresql:// are not understood)"
+        )
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "DATABASE_URL is not a database URL (e.g. postgresql+psycopg://host/db)"
+    safe = parsed.render_as_string(hide_password=True)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = timeout_seconds
+    try:
+        engine = (
+            make_engine(url, connect_args=connect_args)
+            if connect_args
+            else make_engine(url)
+        )
+    except (NoSuchModuleError, ModuleNotFoundError, ArgumentError):
+        return f"DATABASE_URL names a database driver that is not installed: {safe}"
+    try:
+        with engine.connect() as connection:
+            migrated = inspect(connection).has_table("alembic_version")
+    except Exception as error:
+        first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+        reason = first_line[0] if first_line else type(error).__name__
+        return f"cannot connect to the database {safe}: {reason}"
+    finally:
+        engine.dispose()
+    if not migrated:
+        return f"the database {safe} has no schema yet: run `hotline migrate` first"
+    return None

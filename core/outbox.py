@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, event, or_, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col
 
 from core.clock import utcnow
 from core.db import JSONType, UTCDateTime
-from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "outbox_pending"
@@ -56,20 +55,19 @@ class OutboxMessage(SQLModel, table=True):
 def enqueue(
     *, session: Session, task: str, args: dict[str, Any], delay_seconds: float = 0
 ) -> OutboxMessage:
-    """Write a unit of work; it is published after the surrounding transaction commits."""
+    """Write a unit of work; it is published after the outermost transaction commits."""
     now = utcnow()
     message = OutboxMessage(
         task=task, args=args, created_at=now, available_at=now + timedelta(seconds=delay_seconds)
     )
-    if get_settings().uses_celery:
-        # Marked as handed over in the same transaction, which spares a write per report. If
-        # publishing fails the relay clears the mark at once; if the process dies in between,
-        # the sweep re-sends the row once the republish delay has passed.
-        message.published_at = now
     session.add(message)
     session.flush()
+    owner = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(PENDING_KEY, []).append(
-        Pending(id=message.id, task=task, args=dict(args), countdown=delay_seconds)  # type: ignore[arg-type]
+        (
+            Pending(id=message.id, task=task, args=dict(args), countdown=delay_seconds),  # type: ignore[arg-type]
+            owner,
+        )
     )
     return message
 
@@ -82,18 +80,51 @@ class Pending:
     countdown: float = 0
 
 
+def _outermost_commit(session: Session) -> bool:
+    """True only when the commit that just happened made the rows durable.
+
+    SQLAlchemy fires after_commit also when a savepoint (begin_nested) is released, and a
+    session joined to a caller's connection commits only its own savepoint: in both cases the
+    rows can still be rolled back, so handing them to a worker would race the real commit.
+    """
+    if session.in_nested_transaction():
+        return False
+    bind = session.bind
+    return not (isinstance(bind, Connection) and bind.in_transaction())
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    if not _outermost_commit(session):
+        return
     pending = session.info.pop(PENDING_KEY, None)
     if pending:
         from core import runner  # lazy: core.runner imports this module (a cycle in core)
 
-        runner.after_commit(list(pending), bind=session.get_bind())
+        runner.after_commit([row for row, _owner in pending], bind=session.get_bind())
+
+
+def _within(owner: Any, ended: Any) -> bool:
+    while owner is not None:
+        if owner is ended:
+            return True
+        owner = owner.parent
+    return False
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    pending = session.info.get(PENDING_KEY)
+    if not pending:
+        return
+    savepoint = session.get_nested_transaction() if session.in_nested_transaction() else None
+    if savepoint is None:  # the whole transaction: nothing it wrote exists
+        session.info.pop(PENDING_KEY, None)
+        return
+    # only what was written inside the rolled-back savepoint is gone
+    session.info[PENDING_KEY] = [
+        (row, owner) for row, owner in pending if not _within(owner, savepoint)
+    ]
 
 
 def clear_published(*, engine: Engine, ids: list[int]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import random
 import threading
 import time
@@ -15,35 +16,101 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core import outbox, tasks
+from core.circuit import CircuitBreaker
 from core.db import get_engine
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
+PERMANENT_RETRY_SECONDS = 600  # a task that failed for good is tried again this much later
 _worker: EmbeddedWorker | None = None
 
 
 def after_commit(pending: list[outbox.Pending], *, bind: Any) -> None:
+    """Rows just committed: hand them to the relay (Celery) or wake the embedded worker.
+
+    Never waits on the broker: the request that committed returns at once, and the relay
+    thread publishes. Rows the relay could not publish stay unpublished for the sweep.
+    """
     settings = get_settings()
     if settings.uses_celery:
         engine = bind if isinstance(bind, Engine) else getattr(bind, "engine", get_engine())
-        publish_pending(pending, engine=engine)
+        relay_for(engine).submit(pending)
     elif _worker is not None:
         _worker.wake()
 
 
+# one breaker per process: once the broker failed, requests and relays stop trying for a while
+broker_breaker = CircuitBreaker(open_seconds=3)
+
+
+class Relay:
+    """A thread that publishes committed outbox rows to Celery, off the request path."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._queue: queue.SimpleQueue[list[outbox.Pending] | threading.Event] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._loop, name="hotline-relay", daemon=True)
+        self._thread.start()
+
+    def submit(self, pending: list[outbox.Pending]) -> None:
+        self._queue.put(list(pending))
+
+    def _loop(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if isinstance(batch, threading.Event):
+                batch.set()
+                continue
+            try:
+                publish_pending(batch, engine=self.engine)
+            except Exception:
+                log.exception("the outbox relay failed; the sweep will publish these rows")
+
+    def flush(self, timeout: float = 10) -> bool:
+        """Wait until everything submitted so far was tried (tests, shutdown)."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+
+_relays: dict[int, Relay] = {}
+_relays_lock = threading.Lock()
+
+
+def relay_for(engine: Engine) -> Relay:
+    with _relays_lock:
+        relay = _relays.get(id(engine))
+        if relay is None or relay.engine is not engine:
+            relay = _relays[id(engine)] = Relay(engine)
+        return relay
+
+
 def publish_pending(pending: list[outbox.Pending], *, engine: Engine) -> list[int]:
-    """Hand just-committed rows (already marked as published) to the broker."""
+    """Hand just-committed rows to the broker and mark them published. Delayed rows (and rows
+    met while the broker is failing) are left to the sweep, which publishes them when due."""
     from core.celery_app import celery_app, configure_celery  # lazy: celery only with REDIS_URL
 
+    now_rows = [row for row in pending if not row.countdown]
+    if not now_rows:
+        return []
     configure_celery(get_settings())
-    for index, row in enumerate(pending):
+    published: list[int] = []
+    for row in now_rows:
+        if not broker_breaker.allow():
+            break
         try:
-            _send(celery_app, row.task, {**row.args, "outbox_id": row.id}, countdown=row.countdown)
+            _send(celery_app, row.task, {**row.args, "outbox_id": row.id})
         except Exception as error:  # the broker is down: the sweep will try again
+            broker_breaker.failed()
             log.warning("could not publish outbox %s (%s): %s", row.id, row.task, error)
-            outbox.clear_published(engine=engine, ids=[p.id for p in pending[index:]])
-            return [p.id for p in pending[:index]]
-    return [p.id for p in pending]
+            break
+        broker_breaker.succeeded()
+        published.append(row.id)
+    if published:
+        outbox.mark_published(engine=engine, ids=published)
+    return published
 
 
 def publish(ids: list[int], *, engine: Engine) -> list[int]:
@@ -74,33 +141,46 @@ def publish(ids: list[int], *, engine: Engine) -> list[int]:
     return published
 
 
-def _send(celery_app: Any, name: str, kwargs: dict[str, Any], countdown: float = 0) -> None:
+def _send(celery_app: Any, name: str, kwargs: dict[str, Any]) -> None:
     """Publish once; a connection left broken by a broker restart is dropped and tried again."""
-    options: dict[str, Any] = {"countdown": countdown} if countdown else {}
     try:
-        celery_app.send_task(name, kwargs=kwargs, retry=False, **options)
+        celery_app.send_task(name, kwargs=kwargs, retry=False)
     except Exception:
         # A pooled connection may be left broken by a broker restart: try once on a fresh one
         # (closing the pool instead would make every later publish refuse or wait forever).
         with celery_app.connection_for_write() as connection:
-            celery_app.send_task(
-                name, kwargs=kwargs, retry=False, connection=connection, **options
-            )
+            celery_app.send_task(name, kwargs=kwargs, retry=False, connection=connection)
 
 
 def republish_due() -> int:
+    """The sweep: publish rows never handed over (the broker was down, the process died), and
+    re-send rows handed over but not completed once the broker no longer holds them (Redis
+    restarted and lost them, or the worker running them was killed)."""
+    from core import broker
+
     settings = get_settings()
     if not settings.uses_celery:
         return 0
     engine = get_engine()
     with Session(engine) as session:
-        ids = [
-            row.id
-            for row in outbox.due_for_publishing(
-                session=session, republish_after_seconds=settings.outbox_republish_after_seconds
-            )
-        ]
-    return len(publish([i for i in ids if i is not None], engine=engine)) if ids else 0
+        rows = outbox.due_for_publishing(
+            session=session, republish_after_seconds=RESEND_CHECK_AFTER_SECONDS
+        )
+        never = [row.id for row in rows if row.published_at is None and row.id is not None]
+        handed = [row.id for row in rows if row.published_at is not None and row.id is not None]
+    if handed:
+        held = broker.held_outbox_ids(
+            settings.redis_url or "", running_for_at_most=settings.outbox_republish_after_seconds
+        )
+        handed = [] if held is None else [i for i in handed if i not in held]
+        if handed:
+            log.warning("re-sending %s outbox rows the broker no longer holds", len(handed))
+    ids = never + handed
+    return len(publish(ids, engine=engine)) if ids else 0
+
+
+# a handed-over row is looked for in the broker once it had this long to reach the queue
+RESEND_CHECK_AFTER_SECONDS = 10
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -108,14 +188,33 @@ def backoff_seconds(attempts: int) -> float:
     return random.uniform(0, min(600.0, 5.0 * 2**attempts))
 
 
+def execute_delivered(name: str, args: dict[str, Any], *, outbox_id: int | None) -> Any:
+    """A task delivered by Celery. A row already completed (a second delivery) is not run
+    again; a transient failure is recorded on the row, whose next time the sweep honours, and
+    the message is acknowledged (no countdown waits in Redis)."""
+    if outbox_id is not None and _completed(get_engine(), outbox_id):
+        return "already_done"
+    try:
+        return execute(name, args, outbox_id=outbox_id, record_retries=True)
+    except (tasks.TransientError, OperationalError) as error:
+        log.warning("task %s (outbox %s) will be retried: %s", name, outbox_id, error)
+        return None
+
+
+def _completed(engine: Engine, outbox_id: int) -> bool:
+    with Session(engine) as session:
+        row = session.get(outbox.OutboxMessage, outbox_id)
+        return row is not None and row.completed_at is not None
+
+
 def execute(
-    name: str, args: dict[str, Any], *, outbox_id: int | None, embedded: bool = False
+    name: str, args: dict[str, Any], *, outbox_id: int | None, record_retries: bool = False
 ) -> Any:
     engine = get_engine()
     try:
         result = tasks.run(name, args)
     except (tasks.TransientError, OperationalError) as error:
-        if outbox_id is not None and embedded:
+        if outbox_id is not None and record_retries:
             attempts = _attempts(engine, outbox_id)
             outbox.mark_failed_attempt(
                 engine=engine,
@@ -131,7 +230,7 @@ def execute(
                 engine=engine,
                 outbox_id=outbox_id,
                 error=repr(error),
-                retry_in=get_settings().outbox_republish_after_seconds,
+                retry_in=PERMANENT_RETRY_SECONDS,
             )
         raise
     if outbox_id is not None:
@@ -160,7 +259,7 @@ def drain(*, limit: int = 100) -> int:
             break
         for outbox_id, name, args in batch:
             with contextlib.suppress(Exception):  # recorded on the row; the loop goes on
-                execute(name, args, outbox_id=outbox_id, embedded=True)
+                execute(name, args, outbox_id=outbox_id, record_retries=True)
             done += 1
     return done
 

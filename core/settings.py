@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,9 @@ class Settings(BaseSettings):
 
     # outbox and in-process worker
     outbox_poll_seconds: float = 0.5
-    outbox_republish_after_seconds: int = 600
+    # seconds a task may run before the sweep re-sends it if the broker no longer holds it
+    # (its worker was killed); tasks are idempotent, so a slow one run twice does no harm
+    outbox_republish_after_seconds: int = 30
     embedded_worker: bool = True
 
     # working calendar
@@ -90,13 +92,46 @@ class Settings(BaseSettings):
     # an agency is ranked on the scoreboard once it has this many reports with a decided deadline
     scoreboard_min_reports: int = Field(default=30, ge=1, le=100000)
 
+    # --- hardening ---
+    # Addresses (IPs or CIDR networks, comma-separated) of the reverse proxies whose
+    # X-Forwarded-For / X-Forwarded-Proto are believed. Empty: none, the peer is the client.
+    trusted_proxies: str = ""
+    # failed staff log-ins before a lockout: per account and per client address
+    login_failures_per_account: str = "20/minute"
+    login_failures_per_address: str = "50/minute"
+    login_lockout_seconds: int = 900
+    # public look-ups of a report by tracking code (pages, JSON API, Open311), per client address
+    status_rate_limit: str = "60/minute"
+    # Open311 GET requests without an api_key: at most this many requests per answer
+    open311_public_page_limit: int = 50
+    # Celery beat's schedule file (an absolute path: beat may start in any folder)
+    beat_schedule_file: Path = PROJECT_ROOT / "var" / "celerybeat-schedule"
+    # the broker: seconds before an unacknowledged task is delivered again (after a worker
+    # died), and seconds a socket may wait for Redis before the caller gives up
+    broker_visibility_timeout: int = 300
+    broker_socket_timeout: float = 2.0
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
-        ):
-            raise ValueError("SECRET_KEY must be set to a real secret outside development")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment in ("development", "test"):
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == PLACEHOLDER_SECRET or not looks_random(secret):
+            raise ValueError(
+                "SECRET_KEY must be at least 32 random characters outside development "
+                "(for example the output of: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https: always in production, and wherever the site is https."""
+        return self.environment == "production" or self.public_base_url.startswith("https://")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +155,32 @@ class Settings(BaseSettings):
         return bool(self.redis_url)
 
 
+MIN_SECRET_CHARS = 32
+
+
+def looks_random(secret: str) -> bool:
+    """32 characters or more, and not a word or a repeated pattern (a cheap entropy check)."""
+    return len(secret) >= MIN_SECRET_CHARS and len(set(secret)) >= 12
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the service; the message names fields, never their values."""
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per problem: the field and what is wrong. Never the value (it may be a secret)."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False, include_context=False):
+        field = ".".join(str(part) for part in item.get("loc", ())) or "settings"
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{field.upper()}: {message}" if field != "settings" else message)
+    return "; ".join(problems) or "invalid settings"
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        # pydantic's own message repeats every input value, the Twilio token included
+        raise SettingsError(describe_errors(error)) from None

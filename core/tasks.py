@@ -75,7 +75,7 @@ def run(name: str, args: dict[str, Any]) -> Any:
     return function(**args)
 
 
-@task("core.outbox_sweep", every_seconds=30)
+@task("core.outbox_sweep", every_seconds=10)
 def outbox_sweep() -> int:
     """Re-publish outbox rows that were never handed to Celery or never completed."""
     from core import runner  # lazy: core.runner imports this registry (a cycle in core)

@@ -11,20 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from limits import RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core import outbox
+from core import outbox, ratelimit
 from core.errors import InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
@@ -127,23 +124,15 @@ def parse_status_command(text: str) -> tuple[str, str] | None:
 
 # --- flood control ---------------------------------------------------------------------------
 
-_limiters: dict[str, MovingWindowRateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def _limiter(settings: Settings) -> MovingWindowRateLimiter:
-    """Redis when REDIS_URL is set (shared by every web process), memory otherwise."""
-    uri = settings.redis_url or "memory://"
-    with _limiters_lock:
-        if uri not in _limiters:
-            _limiters[uri] = MovingWindowRateLimiter(storage_from_string(uri))
-        return _limiters[uri]
+def _limiter(settings: Settings) -> ratelimit.ResilientLimiter:
+    """Redis when REDIS_URL is set (shared by every web process), memory otherwise; short
+    timeouts and a circuit breaker, so a hanging Redis never delays the answer to a text."""
+    return ratelimit.limiter_for(settings.redis_url)
 
 
 def reset_flood_control() -> None:
     """Forget the in-memory counters (tests); shared Redis counters are left alone."""
-    with _limiters_lock:
-        _limiters.pop("memory://", None)
+    ratelimit.reset_memory_limits()
 
 
 def _phone_key(phone: str) -> str:
@@ -152,22 +141,15 @@ def _phone_key(phone: str) -> str:
 
 
 def is_flooding(*, phone: str, settings: Settings) -> bool:
-    try:
-        allowed = _limiter(settings).hit(
-            RateLimitItemPerMinute(settings.sms_flood_per_minute), "sms", _phone_key(phone)
-        )
-    except Exception:  # a limiter that is down must not stop residents from reporting
-        log.exception("SMS flood control unavailable")
-        return False
-    return not allowed
+    # a limiter that is down must not stop residents from reporting: it answers "allowed"
+    return not _limiter(settings).hit(
+        RateLimitItemPerMinute(settings.sms_flood_per_minute), "sms", _phone_key(phone)
+    )
 
 
 def first_slow_down_notice(*, phone: str, settings: Settings) -> bool:
     """One "slow down" answer per minute: answering every extra text would flood them back."""
-    try:
-        return _limiter(settings).hit(RateLimitItemPerMinute(1), "sms-notice", _phone_key(phone))
-    except Exception:
-        return True
+    return _limiter(settings).hit(RateLimitItemPerMinute(1), "sms-notice", _phone_key(phone))
 
 
 # --- handling --------------------------------------------------------------------------------
