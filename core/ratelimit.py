@@ -63,6 +63,19 @@ class ResilientLimiter:
         self.breaker.succeeded()
         return allowed
 
+    def remaining(self, item: RateLimitItem, *identifiers: str) -> int | None:
+        """Hits left in the current window; None when the store cannot tell."""
+        if not self.breaker.allow():
+            return None
+        try:
+            stats = self.limiter.get_window_stats(item, *identifiers)
+        except Exception as error:
+            self.breaker.failed()
+            log.warning("rate-limit store unavailable (%s)", error)
+            return None
+        self.breaker.succeeded()
+        return int(stats.remaining)
+
     def clear(self, item: RateLimitItem, *identifiers: str) -> None:
         try:
             self.limiter.clear(item, *identifiers)

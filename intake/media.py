@@ -46,7 +46,7 @@ def fetch_attachment(*, session: Session, attachment_id: int, settings: Settings
     attachment.sha256 = checked.sha256
     attachment.size_bytes = checked.size_bytes
     attachment.content_type = checked.content_type
-    attachment.public = True  # re-encoded: no EXIF, like a photo from the web form
+    # re-encoded (no EXIF) but still private, like a photo from the web form: staff publish it
     session.add(attachment)
     session.flush()
     return "stored"

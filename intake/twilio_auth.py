@@ -23,6 +23,7 @@ from twilio.request_validator import (
 from core.errors import Forbidden
 from core.settings import Settings
 from httpbase.deps import get_app_settings
+from intake import validation
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,14 @@ async def verified_params(request: Request) -> dict[str, str]:
     ):
         log.warning("refused a Twilio webhook with a missing or bad signature for %s", url)
         raise Forbidden("This request does not carry a valid Twilio signature.")
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    # Twilio's message must be kept whatever it holds: a NUL byte or a lone surrogate (which
+    # the database cannot store) is dropped here, after the signature was checked on the raw
+    # values, and the rest of the message is filed
+    return {
+        validation.strip_hostile_characters(key): validation.strip_hostile_characters(value)
+        for key, value in form.items()
+        if isinstance(value, str)
+    }
 
 
 TwilioParams = Annotated[dict[str, str], Depends(verified_params)]

@@ -31,7 +31,7 @@ from open311.models import Open311Client
 from routing import service as routing_service
 from routing.models import Agency, Category
 from routing.taxonomy import PROCEDURE_CATEGORY
-from tickets import codes, dossiers, policy, redact
+from tickets import codes, dossiers, media, policy, redact
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
 from tickets.models import Attachment, Channel, DossierProblem, SubmittedVia, Ticket
@@ -614,8 +614,8 @@ def _media_urls(
     for attachment in rows:
         if attachment.ticket_id in found:
             continue
-        if attachment.storage_path:
-            found[attachment.ticket_id] = f"{base}/media/{attachment.id}"
+        if attachment.storage_path and attachment.id is not None:
+            found[attachment.ticket_id] = base + media.url(attachment.id)
         elif attachment.source_url:
             found[attachment.ticket_id] = attachment.source_url
     return found

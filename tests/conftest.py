@@ -227,9 +227,11 @@ def pg_client(pg_session: Session):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
+    from core import ratelimit
     from core.settings import get_settings
     from tickets import classifier_port
 
     yield
     get_settings.cache_clear()
     classifier_port.reset()
+    ratelimit.reset_memory_limits()

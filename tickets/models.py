@@ -236,7 +236,7 @@ class Attachment(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64)
     storage_path: str | None = Field(default=None, max_length=500)
     source_url: str | None = Field(default=None, max_length=1000)
-    public: bool = True
+    public: bool = False  # private until staff publish it (tickets.media)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

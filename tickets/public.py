@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from core.i18n import gettext
 from routing.models import Agency, Area, Category, Procedure
-from tickets import codes, dossiers, redact
+from tickets import codes, dossiers, media, redact
 from tickets import service as tickets_service
-from tickets.models import Attachment, FixAnswer, Ticket, TicketEvent
+from tickets.models import ActorType, Attachment, FixAnswer, Ticket, TicketEvent
 
 # Labels of states and timeline events; the strings are the catalog keys (see core.i18n).
 STATE_LABELS = {
@@ -78,7 +78,7 @@ class PublicTicket:
     acknowledge_due_at: datetime | None
     resolve_due_at: datetime | None
     emergency: bool
-    photos: list[int] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)  # /media/<token> addresses
     timeline: list[PublicEvent] = field(default_factory=list)
     # what the agency says happened, the date it committed to, what the resident said
     outcome: str | None = None
@@ -110,6 +110,15 @@ def _rows(
     return tickets_service.attachments(session=session, ticket=ticket, public_only=True)
 
 
+def public_message(event: TicketEvent) -> str | None:
+    """Staff words are public (masked); a resident's own words (an answer, a rating comment,
+    a reason to reopen) only once staff published them."""
+    private = event.actor_type == ActorType.resident or event.kind in PRIVATE_WORDS
+    if private and not (event.data or {}).get("published"):
+        return None
+    return redact.mask_text(event.message) or None
+
+
 def public_ticket(
     *, session: Session, ticket: Ticket, language: str, just_filed: bool = False
 ) -> PublicTicket:
@@ -124,16 +133,14 @@ def public_ticket(
             kind=event.kind,
             label=gettext(language, EVENT_LABELS.get(event.kind, "Status changed")),
             state=event.to_state,
-            message=None
-            if event.kind in PRIVATE_WORDS
-            else redact.mask_text(event.message) or None,
+            message=public_message(event),
         )
         for event in _rows(session, ticket, TicketEvent, filed)
     ]
     photos = [
-        a.id
+        media.url(a.id)
         for a in _rows(session, ticket, Attachment, filed)
-        if a.id is not None and a.storage_path
+        if a.id is not None and a.storage_path and a.kind in media.PUBLISHABLE_KINDS
     ]
     return PublicTicket(
         code=ticket.code,

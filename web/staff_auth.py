@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import HotlineError
+from core.errors import HotlineError, Unauthorized
 from httpbase import csrf
 from httpbase.deps import SessionDep, SettingsDep, get_language
 from httpbase.render import render
-from staff import service
+from httpbase.throttle import client_key
+from staff import login_throttle, service
 from staff.deps import optional_staff
 from staff.models import StaffUser
 
@@ -36,8 +37,15 @@ def _login_page(
     )
     seed = csrf.new_pre_session_seed(request)
     if seed:
+        from httpbase.deps import get_app_settings
+
         response.set_cookie(
-            csrf.PRE_SESSION_COOKIE, seed, httponly=True, samesite="lax", max_age=3600 * 12
+            csrf.PRE_SESSION_COOKIE,
+            seed,
+            httponly=True,
+            samesite="lax",
+            max_age=3600 * 12,
+            secure=get_app_settings(request).secure_cookies,
         )
     return response
 
@@ -62,8 +70,15 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/staff",
 ) -> Response:
+    throttle = login_throttle.LoginThrottle(settings)
+    address = client_key(request)
     try:
-        user = service.authenticate(session=session, email=email, password=password)
+        throttle.check(email=email, address=address)
+        try:
+            user = service.authenticate(session=session, email=email, password=password)
+        except Unauthorized:
+            throttle.failed(email=email, address=address)
+            raise
     except HotlineError as error:
         session.rollback()
         return _login_page(
@@ -73,6 +88,7 @@ def login(
             error=error.localized(get_language(request)),
             status=error.status_code,
         )
+    throttle.succeeded(email=email)
     old = request.cookies.get(csrf.SESSION_COOKIE)
     if old:
         service.end_session(session=session, token=old)
@@ -84,7 +100,7 @@ def login(
         token,
         httponly=True,
         samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
+        secure=settings.secure_cookies,
         max_age=service.BROWSER_SESSION_HOURS * 3600,
         path="/",
     )

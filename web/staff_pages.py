@@ -37,6 +37,10 @@ STAFF_EVENT_LABELS = {
     "work_started": "Work started",
     "reminder": "Deadline reminder sent",
     "overdue": "Deadline passed",
+    "photo_published": "Photo published",
+    "photo_hidden": "Photo hidden from the public",
+    "message_published": "Resident's words published",
+    "message_hidden": "Resident's words hidden from the public",
 }
 
 

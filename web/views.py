@@ -4,11 +4,13 @@ from fastapi import APIRouter
 from starlette.routing import Mount
 
 from web import (
+    media,
     procedure,
     resident,
     resident_actions,
     resident_followup,
     staff_auth,
+    staff_moderation,
     staff_pages,
 )
 from web.admin import LazyAdmin
@@ -17,7 +19,10 @@ admin_router = APIRouter(include_in_schema=False)
 admin_router.routes.append(Mount("/admin", app=LazyAdmin(), name="admin"))
 
 routers = [
+    # media first: its /media/<token> replaces the older /media/<id> of the resident pages
+    media.router,
     staff_auth.router,
+    staff_moderation.router,
     staff_pages.router,
     resident_actions.router,
     resident_followup.router,
