@@ -54,7 +54,8 @@ def moderate_photo(
 ) -> Response:
     publish = _verb(verb)
     ticket = _ticket(session, user, ticket_id)
-    attachment = session.get(Attachment, attachment_id) if 0 < attachment_id <= media.MAX_ID else None
+    in_range = 0 < attachment_id <= media.MAX_ID
+    attachment = session.get(Attachment, attachment_id) if in_range else None
     if attachment is None or attachment.ticket_id != ticket.id:
         raise NotFound("No such photo.")
     if publish and (attachment.kind not in media.PUBLISHABLE_KINDS or not attachment.storage_path):
