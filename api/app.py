@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import classify, reports, staff
@@ -18,7 +18,10 @@ from core.runner import EmbeddedWorker
 from core.settings import Settings, get_settings
 from core.tasks import ROOMS, discover_tasks
 from httpbase import errors
+from httpbase.hostile import HostileInputGuard, refuse_hostile_body
 from httpbase.limits import BodySizeLimit
+from httpbase.openapi import document_errors
+from httpbase.security import SecurityHeaders, TrustedProxies
 from httpbase.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         summary="Citizen feedback and complaint hotline: reports, tracking, answers and trends.",
         version="1.0",
         lifespan=lifespan,
+        # NUL bytes and lone surrogates in a form or JSON body: a 4xx at every door
+        dependencies=[Depends(refuse_hostile_body)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -72,5 +77,11 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     for router in (*API_ROUTERS, *room_routers()):
         app.include_router(router)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    document_errors(app)
+    # outermost last: the client's address first, then headers on every answer (refusals
+    # included), then the body limit, then the path and query check
+    app.add_middleware(HostileInputGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(TrustedProxies, settings=settings)
     return app

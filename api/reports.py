@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, create_model
 from core.errors import InvalidInput
 from core.settings import Settings
 from httpbase.deps import LanguageDep, SessionDep, SettingsDep
-from httpbase.throttle import ReportRateLimit
+from httpbase.throttle import LookupRateLimit, ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
@@ -123,7 +123,11 @@ def create_report(
 
 @router.get("/reports/{code}", response_model=ReportPublic, summary="Follow a report by code")
 def read_report(
-    code: str, session: SessionDep, settings: SettingsDep, language: LanguageDep
+    code: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    _limit: LookupRateLimit,
 ) -> BaseModel:
     ticket = tickets_service.get_by_code(session=session, code=code)
     view = public.public_ticket(session=session, ticket=ticket, language=language)

@@ -1,7 +1,12 @@
-"""Per-client rate limits on the doors that write (the `limits` library, as slowapi uses).
+"""Per-client rate limits on the doors that write and on look-ups by tracking code.
 
-Counters live in Redis when REDIS_URL is set (shared by every web process), else in memory.
-If the counter store fails, reports are accepted: a limiter must never lose a report.
+Built on `limits` (core.ratelimit): counters live in Redis when REDIS_URL is set (shared by
+every web process), else in memory. Redis is asked with short timeouts behind a circuit
+breaker, and if the counter store fails, requests are let through: a limiter must never lose
+a report, nor make a request wait for a sick Redis.
+
+The client is the peer address, or, only for requests from the proxies listed in
+TRUSTED_PROXIES, the address they forwarded (httpbase.security.TrustedProxies rewrites it).
 """
 
 from __future__ import annotations
@@ -10,10 +15,8 @@ import logging
 from typing import Annotated
 
 from fastapi import Depends, Request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
+from core import ratelimit
 from core.errors import RateLimited
 from core.settings import Settings
 
@@ -22,19 +25,19 @@ log = logging.getLogger(__name__)
 
 class Throttle:
     def __init__(self, settings: Settings) -> None:
-        uri = settings.redis_url or "memory://"
-        self.limit = parse(settings.report_rate_limit) if settings.report_rate_limit else None
-        options = {"socket_connect_timeout": 1, "socket_timeout": 1} if settings.redis_url else {}
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
+        self.limit = ratelimit.parse_limit(settings.report_rate_limit)
+        self.lookup_limit = ratelimit.parse_limit(settings.status_rate_limit)
+        self.limiter = ratelimit.limiter_for(settings.redis_url)
 
     def allow(self, scope: str, key: str) -> bool:
         if self.limit is None:
             return True
-        try:
-            return bool(self.limiter.hit(self.limit, scope, key))
-        except Exception as error:  # the store is down: fail open
-            log.warning("rate limiter unavailable, allowing: %s", error)
+        return self.limiter.hit(self.limit, scope, key)
+
+    def allow_lookup(self, key: str) -> bool:
+        if self.lookup_limit is None:
             return True
+        return self.limiter.hit(self.lookup_limit, "lookups", key)
 
 
 def client_key(request: Request) -> str:
@@ -49,4 +52,14 @@ def limit_reports(request: Request) -> None:
         )
 
 
+def limit_lookups(request: Request) -> None:
+    """Look-ups of a report by tracking code: a person follows a few, a script tries many."""
+    throttle: Throttle | None = getattr(request.app.state, "throttle", None)
+    if throttle is not None and not throttle.allow_lookup(client_key(request)):
+        raise RateLimited(
+            "Too many look-ups from your connection: please wait a minute and try again."
+        )
+
+
 ReportRateLimit = Annotated[None, Depends(limit_reports)]
+LookupRateLimit = Annotated[None, Depends(limit_lookups)]

@@ -20,10 +20,10 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from core import hostile
 from core.errors import Forbidden
 from core.settings import Settings
 from httpbase.deps import get_app_settings
-from intake import validation
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ async def verified_params(request: Request) -> dict[str, str]:
     # the database cannot store) is dropped here, after the signature was checked on the raw
     # values, and the rest of the message is filed
     return {
-        validation.strip_hostile_characters(key): validation.strip_hostile_characters(value)
+        hostile.strip_hostile_characters(key): hostile.strip_hostile_characters(value)
         for key, value in form.items()
         if isinstance(value, str)
     }

@@ -5,7 +5,6 @@ Each check raises InvalidInput naming the field and the problem, in words a resi
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import phonenumbers
@@ -13,31 +12,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from core.errors import InvalidInput
 from core.i18n import LANGUAGES
-
-# NUL (PostgreSQL text cannot hold it) and lone UTF-16 surrogates (not encodable as UTF-8)
-_HOSTILE = re.compile("[\x00\ud800-\udfff]")
-
-
-def has_hostile_characters(value: str) -> bool:
-    """True for text no door accepts: a NUL byte or a lone surrogate."""
-    return _HOSTILE.search(value) is not None
-
-
-def strip_hostile_characters(value: str) -> str:
-    """For doors that must keep a message whatever it holds (Twilio): drop what cannot be
-    stored, keep the rest."""
-    return _HOSTILE.sub("", value)
-
-
-def hostile_value(value: object) -> bool:
-    """A NUL or lone surrogate anywhere in a decoded JSON value (keys included)."""
-    if isinstance(value, str):
-        return has_hostile_characters(value)
-    if isinstance(value, dict):
-        return any(hostile_value(k) or hostile_value(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(hostile_value(item) for item in value)
-    return False
 
 
 def clean_text(value: str | None) -> str:

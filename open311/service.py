@@ -464,6 +464,27 @@ def build_query(
     )
 
 
+PUBLIC_ID_LIMIT = 10
+
+
+def check_public_listing(params: Mapping[str, str | None]) -> None:
+    """Without an api_key only known requests are answered: listing by date, status or
+    service would hand out every tracking code (the spec lets a server limit what it lists)."""
+    ids = _split(params.get("service_request_id"))
+    if not ids:
+        raise Forbidden(
+            "Listing service requests needs an api_key; without one, ask for known requests "
+            "by service_request_id.",
+            field="api_key",
+        )
+    if len(ids) > PUBLIC_ID_LIMIT:
+        raise InvalidInput(
+            "At most %(limit)s service_request_id values at once without an api_key.",
+            field="service_request_id",
+            limit=PUBLIC_ID_LIMIT,
+        )
+
+
 def _positive_int(value: str | None, *, field: str, default: int, limit: int) -> int:
     text = validation.clean_text(value)
     if not text:
@@ -605,8 +626,14 @@ def _media_urls(
         return {}
     rows = session.execute(
         select(Attachment)
-        .where(col(Attachment.ticket_id).in_(ids), col(Attachment.public))
-        .where(or_(col(Attachment.storage_path).is_not(None), col(Attachment.kind) == "link"))
+        .where(col(Attachment.ticket_id).in_(ids))
+        .where(
+            # a stored photo once staff published it; a link is the client's own public URL
+            or_(
+                col(Attachment.public) & col(Attachment.storage_path).is_not(None),
+                col(Attachment.kind) == "link",
+            )
+        )
         .order_by(col(Attachment.id))
     ).scalars()
     found: dict[int, str] = {}

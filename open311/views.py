@@ -18,10 +18,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from core.errors import Forbidden, HotlineError, InvalidInput, NotFound, Unauthorized
+from core.errors import (
+    Forbidden,
+    HotlineError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+)
 from core.i18n import from_accept_language, gettext, normalize_language
 from httpbase.deps import SessionDep, SettingsDep, get_app_settings
 from httpbase.errors import describe_validation
+from httpbase.throttle import limit_lookups
 from open311 import documents
 from open311 import service as open311_service
 
@@ -44,6 +53,8 @@ def spec_status(error: HotlineError) -> int:
         return 404
     if isinstance(error, Forbidden | Unauthorized):
         return 403
+    if isinstance(error, RateLimited | TooLarge):
+        return error.status_code
     return 400
 
 
@@ -140,7 +151,45 @@ def service_definition(
     return documents.document(fmt, "service_definition", definition)
 
 
-@router.post("/requests.{fmt}", summary="POST Service Request", dependencies=[Jurisdiction])
+_TEXT = {"type": "string"}
+POST_FIELDS: dict[str, Any] = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        "api_key": {**_TEXT, "description": "The client's key (hotline open311 create-key)"},
+        "jurisdiction_id": _TEXT,
+        "service_code": {**_TEXT, "description": "From GET services"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "address_string": _TEXT,
+        "address_id": {**_TEXT, "description": "A ward id"},
+        "email": _TEXT,
+        "device_id": _TEXT,
+        "account_id": _TEXT,
+        "first_name": _TEXT,
+        "last_name": _TEXT,
+        "phone": _TEXT,
+        "description": {**_TEXT, "maxLength": 5000},
+        "media_url": {**_TEXT, "format": "uri"},
+    },
+    "description": "A location is required: lat and long, address_string or address_id.",
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    summary="POST Service Request",
+    dependencies=[Jurisdiction],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": POST_FIELDS},
+                "application/json": {"schema": POST_FIELDS},
+            },
+        }
+    },
+)
 def post_request(
     fmt: Format,
     fields: Annotated[dict[str, str], Depends(form_fields)],
@@ -164,7 +213,16 @@ def post_request(
     return documents.document(fmt, "service_requests", answer)
 
 
-@router.get("/requests.{fmt}", summary="GET Service Requests", dependencies=[Jurisdiction])
+@router.get(
+    "/requests.{fmt}",
+    summary="GET Service Requests",
+    description=(
+        "Listing requests (by date, status or service_code) needs an `api_key`, so tracking "
+        "codes cannot be collected by anyone. Without one, known requests are looked up by "
+        "`service_request_id` (at most 10 at once, rate-limited per client)."
+    ),
+    dependencies=[Jurisdiction],
+)
 def list_requests(
     fmt: Format,
     request: Request,
@@ -172,9 +230,13 @@ def list_requests(
     settings: SettingsDep,
     language: Language,
 ) -> Response:
-    query = open311_service.build_query(
-        session=session, params=dict(request.query_params), settings=settings
-    )
+    params = dict(request.query_params)
+    if params.get("api_key"):
+        open311_service.authenticate(session=session, api_key=params["api_key"])
+    else:
+        limit_lookups(request)
+        open311_service.check_public_listing(params)
+    query = open311_service.build_query(session=session, params=params, settings=settings)
     tickets = open311_service.find_requests(session=session, query=query)
     described = open311_service.describe_requests(
         session=session, tickets=tickets, language=language, settings=settings
@@ -185,7 +247,7 @@ def list_requests(
 @router.get(
     "/requests/{service_request_id}.{fmt}",
     summary="GET Service Request",
-    dependencies=[Jurisdiction],
+    dependencies=[Jurisdiction, Depends(limit_lookups)],
 )
 def read_request(
     service_request_id: str,
@@ -204,7 +266,7 @@ def read_request(
 @router.get(
     "/tokens/{token}.{fmt}",
     summary="GET service_request_id from a token",
-    dependencies=[Jurisdiction],
+    dependencies=[Jurisdiction, Depends(limit_lookups)],
 )
 def token(token: str, fmt: Format, session: SessionDep) -> Response:
     found = open311_service.token_request(session=session, token=token)

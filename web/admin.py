@@ -8,6 +8,7 @@ request so it uses the engine of the app that serves it (tests give the app its 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
@@ -29,8 +30,8 @@ from staff.models import ROLES, Role, StaffUser
 class StaffAuth(AuthenticationBackend):
     """The staff log-in cookie decides; sqladmin's own log-in form is never used."""
 
-    def __init__(self, secret_key: str, engine: Any) -> None:
-        super().__init__(secret_key=secret_key, same_site="lax", https_only=False)
+    def __init__(self, secret_key: str, engine: Any, *, secure: bool = False) -> None:
+        super().__init__(secret_key=secret_key, same_site="lax", https_only=secure)
         self.engine = engine
 
     async def login(self, request: Request) -> bool:
@@ -187,14 +188,14 @@ class LazyAdmin:
         """For url_for('admin:...') through the parent Mount: the built admin's routes."""
         return list(getattr(self._last, "routes", []))
 
-    def _build(self, engine: Any, secret_key: str) -> Any:
+    def _build(self, engine: Any, secret_key: str, secure: bool = False) -> Any:
         holder = Starlette()
         admin = Admin(
             holder,
             engine=engine,
             base_url="/admin",
             title="Hotline 1022 · Admin",
-            authentication_backend=StaffAuth(secret_key, engine),
+            authentication_backend=StaffAuth(secret_key, engine, secure=secure),
         )
         for view in (
             AgencyAdmin,
@@ -212,10 +213,34 @@ class LazyAdmin:
         state = getattr(app, "state", None)
         engine = getattr(state, "engine", None) or get_engine()
         settings = getattr(state, "settings", None) or get_settings()
+        if scope.get("method", "GET") not in SAFE_METHODS and not same_origin(
+            scope, settings.public_base_url
+        ):
+            # sqladmin's forms carry no CSRF token: a state-changing request must come from
+            # a page of this site (browsers send Origin on every cross-site POST)
+            refusal = PlainTextResponse(
+                "This form did not come from this site.", status_code=403
+            )
+            await refusal(scope, receive, send)
+            return
         built = self._apps.get(id(engine))
         if built is None:
             built = self._apps[id(engine)] = self._build(
-                engine, settings.secret_key.get_secret_value()
+                engine, settings.secret_key.get_secret_value(), settings.secure_cookies
             )
         self._last = built
         await built(scope, receive, send)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(scope: Scope, public_base_url: str) -> bool:
+    """Origin (or, without it, Referer) names this site: its own Host or the public URL."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    source = headers.get("origin") or headers.get("referer")
+    if not source or source == "null":
+        return False
+    host = urlsplit(source).netloc.lower()
+    allowed = {headers.get("host", "").lower(), urlsplit(public_base_url).netloc.lower()}
+    return bool(host) and host in allowed

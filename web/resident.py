@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from core.errors import HotlineError, NotFound
+from core.errors import HotlineError
 from httpbase.deps import LanguageDep, SessionDep, SettingsDep
 from httpbase.render import render
-from httpbase.throttle import ReportRateLimit
+from httpbase.throttle import LookupRateLimit, ReportRateLimit
 from intake import emergency
 from intake import service as intake_service
 from routing import service as routing_service
 from tickets import codes, estimate, links, public
 from tickets import service as tickets_service
-from tickets.models import Attachment, Ticket, TicketState
+from tickets.models import Ticket, TicketState
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +52,7 @@ def report_form(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/report", response_class=HTMLResponse)
-async def submit_report(
+def submit_report(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -80,7 +80,9 @@ async def submit_report(
         "email": email,
         "anonymous": bool(anonymous),
     }
-    photo_bytes = await photo.read(settings.max_photo_bytes + 1) if photo is not None else None
+    # a plain `def` route: FastAPI runs it in its thread pool, so reading and re-encoding a
+    # photo never blocks the event loop (intake.photos bounds the memory it takes)
+    photo_bytes = photo.file.read(settings.max_photo_bytes + 1) if photo is not None else None
     form = intake_service.ReportInput(
         description=description,
         language=language,
@@ -108,7 +110,9 @@ async def submit_report(
 
 
 @router.get("/status", response_class=HTMLResponse)
-def status_lookup(request: Request, session: SessionDep, code: str = "") -> Response:
+def status_lookup(
+    request: Request, session: SessionDep, _limit: LookupRateLimit, code: str = ""
+) -> Response:
     if not code:
         return render(request, "status_lookup.html", {"code": "", "error": None})
     try:
@@ -125,7 +129,12 @@ def status_lookup(request: Request, session: SessionDep, code: str = "") -> Resp
 
 @router.get("/status/{code}", response_class=HTMLResponse)
 def status_page(
-    code: str, request: Request, session: SessionDep, language: LanguageDep, new: int = 0
+    code: str,
+    request: Request,
+    session: SessionDep,
+    language: LanguageDep,
+    _limit: LookupRateLimit,
+    new: int = 0,
 ) -> HTMLResponse:
     ticket: Ticket = tickets_service.get_by_code(session=session, code=code)
     view = public.public_ticket(session=session, ticket=ticket, language=language)
@@ -143,17 +152,6 @@ def status_page(
             "spoken_code": " ".join(codes.display(ticket.code)),
         },
     )
-
-
-@router.get("/media/{attachment_id}")
-def public_photo(attachment_id: int, session: SessionDep, settings: SettingsDep) -> FileResponse:
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or not attachment.public or not attachment.storage_path:
-        raise NotFound("No such photo.")
-    path = (settings.media_dir / attachment.storage_path).resolve()
-    if not path.is_relative_to(settings.media_dir.resolve()) or not path.exists():
-        raise NotFound("No such photo.")
-    return FileResponse(path, media_type=attachment.content_type)
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -19,7 +19,6 @@ admin_router = APIRouter(include_in_schema=False)
 admin_router.routes.append(Mount("/admin", app=LazyAdmin(), name="admin"))
 
 routers = [
-    # media first: its /media/<token> replaces the older /media/<id> of the resident pages
     media.router,
     staff_auth.router,
     staff_moderation.router,

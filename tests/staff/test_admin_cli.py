@@ -51,6 +51,7 @@ def test_admin_ui_only_for_administrators(committed) -> None:
                 "agency_id": "police",
                 "note": "pilot",
             },
+            headers={"Origin": "http://testserver"},  # as a browser on this site sends it
             follow_redirects=False,
         )
         assert created.status_code == 302, created.text[-2000:]
@@ -65,6 +66,7 @@ def test_admin_ui_only_for_administrators(committed) -> None:
                 "active": "y",
                 "new_password": "another long password",
             },
+            headers={"Origin": "http://testserver"},
             follow_redirects=False,
         )
         assert staff.status_code == 302, staff.text[-2000:]
@@ -114,3 +116,24 @@ def test_create_admin_command(committed_pg) -> None:
     assert again.exit_code == 2
     token = runner.invoke(app, ["create-api-token", "root@city.gov"])
     assert token.exit_code == 0 and len(token.output.strip()) > 30
+
+
+def test_the_admin_refuses_a_post_from_another_site(committed) -> None:
+    from sqlalchemy import func, select
+
+    from routing.models import RoutingRule
+
+    admin = helpers.user(committed, "admin", None, email="root2@city.gov")
+    committed.commit()
+    before = committed.execute(select(func.count()).select_from(RoutingRule)).scalar_one()
+    form = {"category_id": "public_order", "area_id": "tan-dinh", "agency_id": "police",
+            "note": "from evil"}
+    with make_client(committed) as client:
+        helpers.login(client, admin)
+        for headers in ({"Origin": "https://evil.example"}, {},
+                        {"Referer": "https://evil.example/page"}, {"Origin": "null"}):
+            refused = client.post("/admin/routing-rule/create", data=form, headers=headers,
+                                  follow_redirects=False)
+            assert refused.status_code == 403, headers
+    after = committed.execute(select(func.count()).select_from(RoutingRule)).scalar_one()
+    assert after == before
