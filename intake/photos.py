@@ -13,6 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,20 +26,56 @@ from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 from core.errors import HotlineError, InvalidInput, TooLarge
 
 ACCEPTED = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-# 24 megapixels (6000x4000, a large phone photo); decoded as RGBA that is 96 MB at most
-MAX_PIXELS = 24_000_000
+# What is decoded at most: 12.6 megapixels (4096x3072; a 12 MP phone photo is 4032x3024),
+# about 50 MB as RGBA and twice that while it is shrunk. A JPEG may be larger (up to
+# MAX_SOURCE_PIXELS): it is decoded at 1/2, 1/4 or 1/8 scale, and that must fit.
+MAX_PIXELS = 12_600_000
+MAX_SOURCE_PIXELS = 64_000_000
 MAX_SIDE = 2048
 MAX_ASPECT = 20  # a 100000x1 strip is not a photo
+# Photos are decoded on this many threads of their own: the memory a burst can take is that
+# of DECODERS photos, and the allocator reuses the same threads' memory for the next ones.
 DECODERS = 2
-DECODE_WAIT_SECONDS = 30
+DECODE_WAIT_SECONDS = 60
 
 # Pillow's own guards, tightened: a bigger image raises DecompressionBombError before decoding,
 # and text chunks cannot make a PNG allocate more than a few MB
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
 PngImagePlugin.MAX_TEXT_CHUNK = 256 * 1024
 PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-_decoders = threading.BoundedSemaphore(DECODERS)
+# Pillow keeps up to this many of its 16 MB memory blocks for the next image instead of
+# freeing them: the decoder threads then reuse one pool rather than each keeping its own
+# (glibc's per-thread arenas hold freed memory; a burst would leave each thread's high-water)
+PILLOW_CACHED_BLOCKS = 8
+Image.core.set_blocks_max(PILLOW_CACHED_BLOCKS)
+_decoders = ThreadPoolExecutor(max_workers=DECODERS, thread_name_prefix="photo-decoder")
+# Pixels being decoded at once, over all decoders: two ordinary photos together, one huge
+# one alone (about 4 bytes a pixel, twice that while shrinking: ~110 MB at most)
+PIXEL_BUDGET = MAX_PIXELS
+
+
+class PixelBudget:
+    def __init__(self, pixels: int) -> None:
+        self.free = pixels
+        self.total = pixels
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self.total)
+        with self._changed:
+            self._changed.wait_for(lambda: self.free >= pixels)
+            self.free -= pixels
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.free += pixels
+                self._changed.notify_all()
+
+
+_budget = PixelBudget(PIXEL_BUDGET)
 
 
 class Busy(HotlineError):
@@ -65,42 +105,46 @@ def check_photo(data: bytes, *, max_bytes: int, field: str = "photo") -> Checked
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ACCEPTED:
         raise InvalidInput("The file is not a photo (JPEG, PNG, WebP or GIF).", field=field)
-    if not _decoders.acquire(timeout=DECODE_WAIT_SECONDS):
-        raise Busy("Too many photos are being processed: please try again in a minute.")
+    job = _decoders.submit(_reencode, data, field=field)
     try:
-        encoded = _reencode(data, field=field)
-    finally:
-        _decoders.release()
+        encoded = job.result(timeout=DECODE_WAIT_SECONDS)
+    except WaitedTooLong as error:
+        job.cancel()
+        raise Busy("Too many photos are being processed: please try again in a minute.") from error
     return CheckedPhoto(data=encoded, sha256=hashlib.sha256(encoded).hexdigest())
 
 
-def check_dimensions(width: int, height: int, *, field: str = "photo") -> None:
+def check_dimensions(
+    width: int, height: int, *, field: str = "photo", limit: int = MAX_PIXELS
+) -> None:
     """Refuse from the header alone what would take too much memory to decode."""
     if width <= 0 or height <= 0:
         raise InvalidInput("The photo could not be read: the file is damaged.", field=field)
-    if width * height > MAX_PIXELS or max(width, height) > MAX_ASPECT * min(width, height):
+    if width * height > limit or max(width, height) > MAX_ASPECT * min(width, height):
         raise InvalidInput(
             "The photo is too large (%(width)sx%(height)s pixels; at most %(limit)s megapixels).",
             field=field,
             width=width,
             height=height,
-            limit=MAX_PIXELS // 1_000_000,
+            limit=round(limit / 1_000_000),
         )
 
 
 def _reencode(data: bytes, *, field: str) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as probe:  # reads the header only
-            check_dimensions(probe.width, probe.height, field=field)
+            limit = MAX_SOURCE_PIXELS if probe.format == "JPEG" else MAX_PIXELS
+            check_dimensions(probe.width, probe.height, field=field, limit=limit)
             probe.verify()  # checksums, without keeping pixels
         image: Image.Image
         with Image.open(io.BytesIO(data)) as image:
-            check_dimensions(image.width, image.height, field=field)
             if image.format == "JPEG":
                 image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
-            image.load()
-            # shrink first, in the image's own mode, so the RGB copy is small
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
+            check_dimensions(image.width, image.height, field=field)  # what will be decoded
+            with _budget.hold(image.width * image.height):
+                image.load()
+                # shrink first, in the image's own mode, so the RGB copy is small
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
             if image.mode != "RGB":
                 image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
                 if image.mode == "RGBA":
