@@ -6,8 +6,8 @@ Two pieces: `HostileInputGuard`, an ASGI middleware, looks at the path and the q
 every request (pages, API, Open311, static files, the admin); `refuse_hostile_body`, a
 dependency every route gets (create_app), looks at the parsed form or JSON body, so the error
 goes through each door's own error handler (Open311 answers with the spec's error document).
-Twilio's webhooks are exempt: their messages are kept with those characters stripped
-(intake.twilio_auth).
+Twilio's and Zalo's webhooks are exempt: their messages are kept with those characters stripped
+(intake.twilio_auth, intake.zalo).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.errors import InvalidInput
 from core.hostile import has_hostile_characters, hostile_value
 
-EXEMPT_PREFIXES = ("/twilio/",)
+# channels whose messages are kept whatever they hold (they strip such characters themselves)
+EXEMPT_PREFIXES = ("/twilio/", "/zalo/")
 MESSAGE = (
     "The request contains a character that is not allowed (a NUL byte or a broken character)."
 )
