@@ -139,7 +139,9 @@ def _reencode(data: bytes, *, field: str) -> bytes:
         image: Image.Image
         with Image.open(io.BytesIO(data)) as image:
             if image.format == "JPEG":
-                image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
+                # decode at 1/2, 1/4 or 1/8 scale, still at least the size it is shrunk to
+                ratio = min(1.0, MAX_SIDE / max(image.width, image.height))
+                image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
             check_dimensions(image.width, image.height, field=field)  # what will be decoded
             with _budget.hold(image.width * image.height):
                 image.load()
