@@ -33,7 +33,12 @@ class ClassifyOut(BaseModel):
     needs_triage: bool
 
 
-@router.post("/classify", response_model=ClassifyOut, summary="Classify a complaint text")
+@router.post(
+    "/classify",
+    response_model=ClassifyOut,
+    summary="Classify a complaint text",
+    responses={503: {"description": "No classifier has been trained yet"}},
+)
 def classify_text(body: ClassifyIn, session: SessionDep, settings: SettingsDep) -> ClassifyOut:
     text = validation.description(body.text, max_chars=settings.max_description_chars)
     classifier = load_classifier()
