@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 REPORT = {"description": "Nước cống tràn lên đường Nguyễn Trãi, hôi thối cả khu phố.",
           "area_id": "26743"}
+SMS_REPORT = "Đèn đường hẻm {number} đường Lê Lợi bị hư mấy ngày nay, tối om rất nguy hiểm"
 RECOVERY_SECONDS = 60
 
 
@@ -153,7 +154,7 @@ def test_reports_accepted_around_a_redis_and_worker_kill_are_processed_within_60
                 stack.redis.process = None
             codes.append(file_report(client))
             if number % 5 == 0:
-                took, answer = send_sms(client, stack.base, f"Đèn đường hẻm {number} đường Lê Lợi bị hư mấy ngày nay, tối om rất nguy hiểm")
+                took, answer = send_sms(client, stack.base, SMS_REPORT.format(number=number))
                 assert answer.status_code == 200 and took < 5, (took, answer.text)
         stack.redis.start()
         stack.start_worker()
