@@ -1,25 +1,20 @@
-"""Publishing what residents sent: a photo, or a resident's own words (an answer, a rating
-comment, a reason to reopen). Private by default; a staff member of the ticket's agency
-publishes (or hides again) one item at a time, and the timeline records who did.
-"""
+"""Staff publish (or hide again) a resident's photo or own words (tickets.moderation)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from httpbase.deps import SessionDep
 from staff import flows
 from staff import service as staff_service
 from staff.deps import CsrfCheckedStaff
 from staff.models import StaffUser
-from tickets import media
-from tickets import service as tickets_service
-from tickets.models import ActorType, Attachment, Ticket, TicketEvent
+from tickets import moderation
+from tickets.models import ActorType, Ticket
+from tickets.service import Actor
 
 router = APIRouter(include_in_schema=False)
 VERBS = {"publish": True, "hide": False}
@@ -37,33 +32,20 @@ def _verb(verb: str) -> bool:
     return VERBS[verb]
 
 
-def _audit(session: Session, user: StaffUser, ticket: Ticket, kind: str, data: Any) -> None:
-    tickets_service.record_event(
-        session=session,
-        ticket=ticket,
-        kind=kind,
-        actor=tickets_service.Actor(type=ActorType.staff, id=user.id, label=user.name),
-        data=data,
-        public=False,
-    )
+def _actor(user: StaffUser) -> Actor:
+    return Actor(type=ActorType.staff, id=user.id, label=user.name)
 
 
 @router.post("/staff/tickets/{ticket_id}/photos/{attachment_id}/{verb}")
 def moderate_photo(
     ticket_id: int, attachment_id: int, verb: str, session: SessionDep, user: CsrfCheckedStaff
 ) -> Response:
-    publish = _verb(verb)
+    public = _verb(verb)
     ticket = _ticket(session, user, ticket_id)
-    in_range = 0 < attachment_id <= media.MAX_ID
-    attachment = session.get(Attachment, attachment_id) if in_range else None
-    if attachment is None or attachment.ticket_id != ticket.id:
-        raise NotFound("No such photo.")
-    if publish and (attachment.kind not in media.PUBLISHABLE_KINDS or not attachment.storage_path):
-        raise InvalidInput("Only a stored photo can be published.", field="attachment")
-    attachment.public = publish
-    session.add(attachment)
-    _audit(session, user, ticket, "photo_published" if publish else "photo_hidden",
-           {"attachment_id": attachment.id})
+    moderation.set_photo_public(
+        session=session, ticket=ticket, attachment_id=attachment_id, public=public,
+        actor=_actor(user),
+    )
     session.commit()
     return RedirectResponse(f"/staff/tickets/{ticket_id}?done=photo_{verb}", status_code=303)
 
@@ -72,14 +54,10 @@ def moderate_photo(
 def moderate_message(
     ticket_id: int, event_id: int, verb: str, session: SessionDep, user: CsrfCheckedStaff
 ) -> Response:
-    publish = _verb(verb)
+    public = _verb(verb)
     ticket = _ticket(session, user, ticket_id)
-    event = session.get(TicketEvent, event_id) if 0 < event_id <= media.MAX_ID else None
-    if event is None or event.ticket_id != ticket.id or event.actor_type != ActorType.resident:
-        raise NotFound("No such message from the resident.")
-    event.data = {**(event.data or {}), "published": publish}
-    session.add(event)
-    _audit(session, user, ticket, "message_published" if publish else "message_hidden",
-           {"event_id": event.id})
+    moderation.set_words_public(
+        session=session, ticket=ticket, event_id=event_id, public=public, actor=_actor(user)
+    )
     session.commit()
     return RedirectResponse(f"/staff/tickets/{ticket_id}?done=message_{verb}", status_code=303)

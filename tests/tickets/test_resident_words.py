@@ -7,16 +7,14 @@ from sqlmodel import Session
 from tests import factories
 from tests.conftest import make_client
 from tests.staff.helpers import csrf_for, login, user
-from tickets import public, replies
+from tickets import public, workflow
 
 ANSWER = "Tôi là Nguyễn Văn An, đèn vẫn tắt ở hẻm 42"
 
 
 def test_an_answer_is_hidden_from_the_public_until_staff_publish_it(pg_session: Session) -> None:
     ticket = factories.routed_ticket(pg_session, category_id="roads", agency_id="transport")
-    event = replies.add_resident_information(
-        session=pg_session, ticket=ticket, text=ANSWER, channel="web"
-    )
+    event = workflow.take_answer(session=pg_session, ticket=ticket, text=ANSWER, channel="web")
     view = public.public_ticket(session=pg_session, ticket=ticket, language="vi")
     assert all(entry.message is None for entry in view.timeline if entry.kind == "info_received")
     with make_client(pg_session) as client:
