@@ -176,7 +176,7 @@ def test_hsts_and_secure_cookies_when_the_site_is_https(session: Session) -> Non
     assert "secure" in page.headers["set-cookie"].lower()
 
 
-def test_no_template_has_inline_script_or_handlers() -> None:
+def test_no_template_has_inline_script_style_or_handlers() -> None:
     import re
     from pathlib import Path
 
@@ -188,6 +188,8 @@ def test_no_template_has_inline_script_or_handlers() -> None:
             assert "src=" in attributes or 'type="application/json"' in attributes, template
         assert not re.search(r"\son[a-z]+\s*=", text), template
         assert "|safe" not in text, template
+        # the CSP's style-src 'self' blocks these too
+        assert "<style" not in text and not re.search(r"\sstyle\s*=", text), template
 
 
 # ----------------------------------------------------------------- the OpenAPI document
