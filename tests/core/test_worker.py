@@ -128,7 +128,6 @@ def test_a_report_filed_over_http_is_processed_by_the_celery_worker(
     wait_for(lambda: ticket_state(committed_pg, code) == "triage", timeout=60,
              what="the worker to process the ticket")
 
-
     def outbox_row() -> outbox.OutboxMessage:
         with Session(committed_pg) as session:
             return session.execute(select(outbox.OutboxMessage)).scalars().one()
