@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 FILE_DRAFT_TASK = "intake.zalo_file_draft"
 FETCH_PHOTO_TASK = "intake.fetch_zalo_photo"
 MAX_PHOTOS = 10
+MAX_DRAFT_MESSAGES = 200  # inbound rows linked to the report when it is filed
 DONE_WORDS = {"XONG", "DONE", "HET", "GUI", "GUI DI", "HOAN TAT", "DU ROI", "FINISH", "SEND"}
 MAX_WARD_DISTANCE_KM = 15.0  # ward centres are a few km apart; farther means another province
 USER_EVENTS = {"user_send_text", "user_send_image", "user_send_location"}
@@ -180,7 +181,7 @@ def _text(
                 code=codes.display(waiting.code))])
     opened = draft is None
     draft = draft or _new_draft(session, contact)
-    draft.texts = [*draft.texts, text]
+    _add_text(draft, text, settings=settings)
     return _continue(session=session, draft=draft, contact=contact, row=row, opened=opened,
                      emergency_kind=kind, settings=settings)
 
@@ -202,7 +203,7 @@ def _extra(
     opened = draft is None
     draft = draft or _new_draft(session, contact)
     if event.text:
-        draft.texts = [*draft.texts, event.text[: settings.max_description_chars]]
+        _add_text(draft, event.text, settings=settings)
     room = MAX_PHOTOS - len(draft.photos)
     if event.photos and room > 0:
         draft.photos = [*draft.photos, *({"url": url} for url in event.photos[:room])]
@@ -217,7 +218,7 @@ def _continue(
     opened: bool, emergency_kind: str | None, settings: Settings,
 ) -> Outcome:
     assert row.id is not None
-    draft.inbound_ids = [*draft.inbound_ids, row.id]
+    draft.inbound_ids = [*draft.inbound_ids, row.id][-MAX_DRAFT_MESSAGES:]
     draft.last_message_at = utcnow()
     session.add(draft)
     session.flush()
@@ -303,6 +304,14 @@ def open_draft(*, session: Session, contact: ZaloContact) -> ZaloDraft | None:
             col(ZaloDraft.contact_id) == contact.id, col(ZaloDraft.state) == DraftState.open
         )
     ).scalar_one_or_none()
+
+
+def _add_text(draft: ZaloDraft, text: str, *, settings: Settings) -> None:
+    """A draft holds at most one description's worth of text (the rest stays in the raw
+    messages): a resident who keeps typing cannot grow a row without bound."""
+    room = settings.max_description_chars - sum(len(t) + 1 for t in draft.texts)
+    if room > 0 and text:
+        draft.texts = [*draft.texts, text[:room]]
 
 
 def _new_draft(session: Session, contact: ZaloContact) -> ZaloDraft:

@@ -340,3 +340,17 @@ def test_a_photo_the_agency_waited_for_resumes_its_clock(zalo, pg_session, setti
         TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "info_received")).scalar_one()
     assert answer.message == "(ảnh gửi qua Zalo)" and answer.data == {"channel": "zalo"}
     assert pg_session.execute(select(Attachment)).scalar_one().ticket_id == ticket.id
+
+
+def test_a_resident_who_keeps_typing_cannot_grow_the_draft_without_bound(
+    zalo, pg_session, settings
+) -> None:
+    for n in range(4):
+        post(zalo, text_event(f"{n} " + "ổ gà " * 600))  # 3,000 characters each
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    draft = pg_session.execute(select(ZaloDraft)).scalar_one()
+    assert sum(len(text) + 1 for text in draft.texts) <= settings.max_description_chars + 1
+    assert count(pg_session, InboundMessage) == 4  # every message is still kept as received
+    post(zalo, text_event("xong"))
+    run_tasks(pg_session, settings, only={"intake.zalo_event"})
+    assert len(only_ticket(pg_session).description) <= settings.max_description_chars
