@@ -21,6 +21,7 @@ BASELINE_FILE = "baseline.joblib"
 URGENCY_FILE = "urgency.joblib"
 LANGUAGE_FILE = "language.joblib"
 META_FILE = "meta.json"
+ONNX_FILE = "model.onnx"  # inside TRANSFORMER_DIR
 MODES = ("transformer", "baseline", "ensemble")
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from classify import baseline, corpus, finetune, modeling
+from classify import baseline, corpus, emergency_model, finetune, modeling, runtime
 from classify.evaluate import scores
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class TrainConfig:
     baseline_word_ngrams: bool = True  # False: the plain char_wb 2-5 baseline
     # 0.95 on the current corpus: about 89% of reports routed at once, 11% to the triage desk
     precision_target: float = 0.95
+    emergency_detector: bool = True
+    onnx: bool = True  # export the fine-tuned transformer for onnxruntime
     progress: bool = True
 
 
@@ -180,6 +182,172 @@ def urgent_threshold(probability: np.ndarray, truth: np.ndarray) -> float:
 # --------------------------------------------------------------------------- training
 
 
+def _start(
+    models_root: Path, config: TrainConfig, extra_examples: Sequence[Mapping[str, Any]] | None,
+    corpus_dir: Path | None, suffix: str = "",
+) -> tuple[dict[str, Any], str, Path]:
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    data = prepare_data(corpus_dir, extra_examples, config.limit_per_category)
+    version = version_name(data["data_hash"]) + suffix
+    models_root = Path(models_root)
+    models_root.mkdir(parents=True, exist_ok=True)
+    work = models_root / f".tmp-{version}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log.info("training %s on %d examples (%d dev)", version, len(data["train"]),
+             len(data["dev"]))
+    return data, version, work
+
+
+def _light_models(work: Path, data: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
+    """The TF-IDF models (seconds): category baseline, urgency, language, emergency detector."""
+    train_set: list[corpus.Example] = data["train"]
+    augmented = corpus.augment_without_diacritics(train_set)
+    base_model = baseline.train(
+        [e.text for e in augmented], [e.category for e in augmented],
+        c=config.baseline_c, seed=config.seed, word_ngrams=config.baseline_word_ngrams,
+    )
+    baseline.save(base_model, work / modeling.BASELINE_FILE)
+    with_urgency = [e for e in augmented if e.urgent is not None]
+    urgency = baseline.train_urgency(
+        [e.text for e in with_urgency], [bool(e.urgent) for e in with_urgency],
+        seed=config.seed,
+    )
+    baseline.save(urgency, work / modeling.URGENCY_FILE)
+    language = baseline.train_language(
+        [e.text for e in augmented], [e.lang for e in augmented], seed=config.seed
+    )
+    if language is not None:
+        baseline.save(language, work / modeling.LANGUAGE_FILE)
+    files = [modeling.BASELINE_FILE, modeling.URGENCY_FILE]
+    files += [modeling.LANGUAGE_FILE] if language is not None else []
+    detector = None
+    if config.emergency_detector:
+        # every corpus example (dev too) may serve as a non-emergency: the detector is
+        # evaluated on classify/data/emergency_holdout.jsonl, never on the corpus dev split
+        detector = emergency_model.train([*train_set, *data["dev"]], seed=config.seed)
+        emergency_model.save(detector, work / emergency_model.FILE)
+        files.append(emergency_model.FILE)
+    return {"baseline": base_model, "urgency": urgency, "language": language,
+            "augmented": augmented, "files": files, "detector": detector}
+
+
+def _urgency_figures(urgency: Any, dev: Sequence[corpus.Example]) -> dict[str, Any]:
+    urgent_dev = [e for e in dev if e.urgent is not None]
+    p_urgent = baseline.urgency_probability(urgency, [e.text for e in urgent_dev])
+    truth = np.array([bool(e.urgent) for e in urgent_dev], dtype=bool)
+    cut = urgent_threshold(p_urgent, truth)
+    said = p_urgent >= cut
+    return {
+        "urgent_threshold": cut,
+        "urgency_recall": _ratio((said & truth).sum(), truth.sum()),
+        "urgency_precision": _ratio((said & truth).sum(), said.sum()),
+    }
+
+
+def _common_meta(
+    version: str, data: dict[str, Any], light: dict[str, Any], config: TrainConfig
+) -> dict[str, Any]:
+    train_set, dev = data["train"], data["dev"]
+    return {
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "labels": data["labels"],
+        "data_hash": data["data_hash"],
+        "counts": {
+            "train": len(train_set),
+            "train_with_folded_copies": len(light["augmented"]),
+            "dev": len(dev),
+            "extra_examples": data["extra_used"],
+            "extra_skipped": data["extra_skipped"],
+            "train_by": corpus.counts(train_set),
+            "dev_by": corpus.counts(dev),
+        },
+        "config": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(config).items() if k != "progress"
+        },
+        "emergency_detector": (
+            {"threshold": light["detector"].threshold, "rule": "P(emergency) >= threshold, "
+             "beside the rules (either one flags an emergency)"}
+            if light["detector"] is not None else None
+        ),
+    }
+
+
+def _finish(models_root: Path, work: Path, version: str, meta: dict[str, Any]) -> Path:
+    """meta.json written last, then the directory renamed to its version name."""
+    final = Path(models_root) / version
+    suffix = 1
+    while final.exists():
+        final = Path(models_root) / f"{version}-{suffix}"
+        suffix += 1
+    meta["version"] = final.name
+    (work / modeling.META_FILE).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    work.rename(final)
+    return final
+
+
+def train_baseline(
+    *,
+    models_root: Path,
+    config: TrainConfig | None = None,
+    extra_examples: Sequence[Mapping[str, Any]] | None = None,
+    corpus_dir: Path | None = None,
+) -> TrainResult:
+    """The fast version (seconds, no torch): the TF-IDF baseline alone serves the categories,
+    beside the urgency model, the language identifier and the emergency detector. Written as
+    ``models_root/<UTC time>-<data hash>-baseline/``."""
+    config = config or TrainConfig()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    data, version, work = _start(models_root, config, extra_examples, corpus_dir, "-baseline")
+    try:
+        light = _light_models(work, data, config)
+        dev: list[corpus.Example] = data["dev"]
+        labels: list[str] = data["labels"]
+        index = {label: i for i, label in enumerate(labels)}
+        y = np.array([index[e.category] for e in dev], dtype=int)
+        p_baseline = baseline.probabilities(light["baseline"], [e.text for e in dev], labels)
+        predicted = p_baseline.argmax(axis=1) if len(dev) else np.zeros(0, dtype=int)
+        figures = scores([labels[i] for i in y], [labels[i] for i in predicted],
+                         langs=[e.lang for e in dev])
+        confidence = p_baseline.max(axis=1) if len(dev) else np.zeros(0)
+        threshold = modeling.precision_threshold(
+            confidence, predicted == y, config.precision_target
+        )
+        urgency = _urgency_figures(light["urgency"], dev)
+        meta = _common_meta(version, data, light, config)
+        meta.update({
+            "kind": "baseline",
+            "base_model": None,
+            "transformer": None,
+            "dev": {"baseline": figures, "served": figures,
+                    "urgency_recall": urgency["urgency_recall"],
+                    "urgency_precision": urgency["urgency_precision"]},
+            "serving": {"mode": "baseline", "transformer_weight": 0.0,
+                        "transformer_weight_by_language": None,
+                        "rule": "the TF-IDF baseline alone (the fast first version)"},
+            "threshold": threshold["threshold"],
+            "threshold_rule": THRESHOLD_RULE.format(target=config.precision_target),
+            "threshold_dev": threshold,
+            "urgent_threshold": urgency["urgent_threshold"],
+            "urgent_rule": URGENT_RULE,
+            "files": light["files"],
+            "versions": {"scikit-learn": _version("scikit-learn")},
+            "training_seconds": round(time.perf_counter() - started, 1),
+            "training_cpu_seconds": round(time.process_time() - started_cpu, 1),
+        })
+        final = _finish(models_root, work, version, meta)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    log.info("trained %s in %.0f s", final.name, meta["training_seconds"])
+    return TrainResult(version=final.name, path=final, meta=meta)
+
+
 def train(
     *,
     models_root: Path,
@@ -193,41 +361,17 @@ def train(
     config = config or TrainConfig()
     started, started_cpu = time.perf_counter(), time.process_time()
     modeling.limit_threads(config.threads)
-    random.seed(config.seed)
-    np.random.seed(config.seed)
     base = modeling.resolve_base_model(config.base_model_dir)
-    data = prepare_data(corpus_dir, extra_examples, config.limit_per_category)
+    data, version, work = _start(models_root, config, extra_examples, corpus_dir)
     train_set: list[corpus.Example] = data["train"]
     dev: list[corpus.Example] = data["dev"]
     labels: list[str] = data["labels"]
     index = {label: i for i, label in enumerate(labels)}
-    version = version_name(data["data_hash"])
-    models_root = Path(models_root)
-    models_root.mkdir(parents=True, exist_ok=True)
-    work = models_root / f".tmp-{version}-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    log.info("training %s on %d examples (%d dev)", version, len(train_set), len(dev))
     try:
         timings: dict[str, float] = {}
         tick, tick_cpu = time.perf_counter(), time.process_time()
-        augmented = corpus.augment_without_diacritics(train_set)
-        base_model = baseline.train(
-            [e.text for e in augmented], [e.category for e in augmented],
-            c=config.baseline_c, seed=config.seed, word_ngrams=config.baseline_word_ngrams,
-        )
-        baseline.save(base_model, work / modeling.BASELINE_FILE)
-        with_urgency = [e for e in augmented if e.urgent is not None]
-        urgency = baseline.train_urgency(
-            [e.text for e in with_urgency], [bool(e.urgent) for e in with_urgency],
-            seed=config.seed,
-        )
-        baseline.save(urgency, work / modeling.URGENCY_FILE)
-        language = baseline.train_language(
-            [e.text for e in augmented], [e.lang for e in augmented], seed=config.seed
-        )
-        if language is not None:
-            baseline.save(language, work / modeling.LANGUAGE_FILE)
+        light = _light_models(work, data, config)
+        base_model, language = light["baseline"], light["language"]
         timings["baseline_seconds"] = round(time.perf_counter() - tick, 1)
         timings["baseline_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
 
@@ -270,10 +414,7 @@ def train(
         threshold = modeling.precision_threshold(
             confidence, served.argmax(axis=1) == y, config.precision_target
         )
-        urgent_dev = [i for i, e in enumerate(dev) if e.urgent is not None]
-        p_urgent = baseline.urgency_probability(urgency, [dev_texts[i] for i in urgent_dev])
-        urgent_truth = np.array([bool(dev[i].urgent) for i in urgent_dev], dtype=bool)
-        urgent_cut = urgent_threshold(p_urgent, urgent_truth)
+        urgency = _urgency_figures(light["urgency"], dev)
         timings["dev_seconds"] = round(time.perf_counter() - tick, 1)
         timings["dev_cpu_seconds"] = round(time.process_time() - tick_cpu, 1)
 
@@ -284,27 +425,22 @@ def train(
                 [labels[i] for i in y], [labels[i] for i in predicted], langs=langs
             )
 
-        urgent_predicted = p_urgent >= urgent_cut
-        meta: dict[str, Any] = {
-            "version": version,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "labels": labels,
+        files = [modeling.TRANSFORMER_DIR, *light["files"]]
+        onnx_info: dict[str, Any] | None = None
+        if config.onnx:
+            tick = time.perf_counter()
+            try:
+                onnx_info = runtime.export_onnx(model, tokenizer, work / modeling.TRANSFORMER_DIR)
+                onnx_info["seconds"] = round(time.perf_counter() - tick, 1)
+            except Exception as error:  # torch serves when the export fails
+                log.warning("ONNX export failed, the version serves with torch: %s", error)
+                onnx_info = {"error": str(error)}
+        meta = _common_meta(version, data, light, config)
+        meta.update({
+            "kind": "full",
             "base_model": {"path": str(base), "name": _base_name(base)},
-            "data_hash": data["data_hash"],
-            "counts": {
-                "train": len(train_set),
-                "train_with_folded_copies": len(augmented),
-                "dev": len(dev),
-                "extra_examples": data["extra_used"],
-                "extra_skipped": data["extra_skipped"],
-                "train_by": corpus.counts(train_set),
-                "dev_by": corpus.counts(dev),
-            },
-            "config": {
-                k: (str(v) if isinstance(v, Path) else v)
-                for k, v in asdict(config).items() if k != "progress"
-            },
             "transformer": transformer_info,
+            "onnx": onnx_info,
             "dev": {
                 "transformer": figures(p_transformer),
                 "baseline": figures(p_baseline),
@@ -313,10 +449,8 @@ def train(
                 "served": figures(served),
                 "ensemble_weights": weights_table,
                 "ensemble_weights_by_language": tables_by_language,
-                "urgency_recall": _ratio((urgent_predicted & urgent_truth).sum(),
-                                         urgent_truth.sum()),
-                "urgency_precision": _ratio((urgent_predicted & urgent_truth).sum(),
-                                            urgent_predicted.sum()),
+                "urgency_recall": urgency["urgency_recall"],
+                "urgency_precision": urgency["urgency_precision"],
             },
             "serving": {
                 "mode": modeling.mode_for_weights(by_language.values()),
@@ -328,31 +462,18 @@ def train(
             "threshold": threshold["threshold"],
             "threshold_rule": THRESHOLD_RULE.format(target=config.precision_target),
             "threshold_dev": threshold,
-            "urgent_threshold": urgent_cut,
+            "urgent_threshold": urgency["urgent_threshold"],
             "urgent_rule": URGENT_RULE,
-            "files": [modeling.TRANSFORMER_DIR, modeling.BASELINE_FILE, modeling.URGENCY_FILE]
-            + ([modeling.LANGUAGE_FILE] if language is not None else []),
+            "files": files,
             "timings": timings,
             "versions": {"torch": torch.__version__, "transformers": _version("transformers"),
-                         "scikit-learn": _version("scikit-learn")},
-        }
+                         "scikit-learn": _version("scikit-learn"),
+                         "onnxruntime": _version("onnxruntime")},
+        })
         meta["training_seconds"] = round(time.perf_counter() - started, 1)
         # CPU seconds of all threads: on a busy machine, cpu / threads is the uncontended time
         meta["training_cpu_seconds"] = round(time.process_time() - started_cpu, 1)
-        (work / modeling.META_FILE).write_text(
-            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        final = models_root / version
-        suffix = 1
-        while final.exists():
-            final = models_root / f"{version}-{suffix}"
-            suffix += 1
-        if final.name != version:
-            meta["version"] = final.name
-            (work / modeling.META_FILE).write_text(
-                json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-        work.rename(final)
+        final = _finish(models_root, work, version, meta)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     broker_visibility_timeout: int = 300
     broker_socket_timeout: float = 2.0
 
+    # --- classifier registry (issue 15) ---
+    # how often servers and workers look at MODELS_ROOT/active for a new served version
+    model_recheck_seconds: float = 2.0
+    # a worker without any model: "train" the fast baseline (seconds) and serve it, "fail"
+    # (the task errors and is retried), or "triage" every report (only when chosen explicitly)
+    classifier_without_model: Literal["train", "fail", "triage"] = "train"
+    # onnxruntime for the transformer when the version has an ONNX export ("torch" forces torch)
+    classifier_runtime: Literal["onnx", "torch"] = "onnx"
+
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
         if self.environment in ("development", "test"):

@@ -33,6 +33,10 @@ os.environ.update(
         "PUBLIC_BASE_URL": "http://testserver",
         "SECRET_KEY": "test-secret-key",
         "EMBEDDED_WORKER": "false",
+        # no model in the tests' MODELS_ROOT: reports go to triage (tests/classify covers
+        # "train" and "fail")
+        "CLASSIFIER_WITHOUT_MODEL": "triage",
+        "MODEL_RECHECK_SECONDS": "0",
     }
 )
 for name in (

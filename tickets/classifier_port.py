@@ -1,12 +1,29 @@
-"""How the tracker reaches the classifier: the newest model version, loaded once per process."""
+"""How the tracker reaches the classifier: the served model version, followed without restarts.
+
+``load_classifier()`` returns a callable that classifies one text with the version the model
+registry serves (``MODELS_ROOT/active``, see classify.registry). Each call re-checks the
+registry cheaply (two ``stat`` calls, at most every ``MODEL_RECHECK_SECONDS``); when another
+version became active (promoted, rolled back, or the background fine-tuning finished) the
+next call loads it and later calls use it. A report is classified by one version and keeps
+that version's name in ``model_version``; nothing already classified is touched.
+
+Without any model, ``CLASSIFIER_WITHOUT_MODEL`` decides: "train" (default) trains the fast
+baseline here (seconds, under the registry's training lock so that one process trains) and
+serves it; "fail" raises ``ModelUnavailable`` (the task fails and is retried); "triage"
+returns None, which sends every report to the triage desk, and is logged as an error each time.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from classify import emergency_model, registry
+from core.errors import HotlineError
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -20,14 +37,22 @@ class Suggestion:
     emergency: bool
     model_version: str
     threshold: float
+    # mean-pooled, L2-normalised sentence embedding (for duplicate detection) and the model
+    # that made it: embeddings of different versions are not comparable
+    embedding: list[float] | None = None
+    embedding_version: str | None = None
+    emergency_kind: str | None = None
 
 
 class Classifier(Protocol):
     def __call__(self, text: str) -> Suggestion | None: ...
 
 
-_lock = threading.Lock()
-_cached: dict[str, Any] = {}
+class ModelUnavailable(HotlineError):
+    """No model version exists and CLASSIFIER_WITHOUT_MODEL is "fail"."""
+
+    status_code = 503
+    code = "model_unavailable"
 
 
 def default_threshold(predictor: Any) -> float:
@@ -38,38 +63,146 @@ def default_threshold(predictor: Any) -> float:
     return float(meta.get("threshold", getattr(predictor, "threshold", 0.5)))
 
 
-def load_classifier() -> Classifier | None:
-    """The newest trained version under MODELS_ROOT, or None when no model exists yet."""
-    with _lock:
-        if "classifier" in _cached:
-            return _cached["classifier"]  # type: ignore[no-any-return]
-        classifier: Classifier | None = None
+class ServedModel:
+    """The predictor of the active version under ``models_root``, reloaded when it changes."""
+
+    def __init__(self, models_root: Path, *, recheck_seconds: float) -> None:
+        self.models_root = Path(models_root)
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._predictor: Any = None
+        self._stamp: Any = None
+        self._checked = float("-inf")
+
+    def current(self) -> Any:
+        """The served predictor, or None without any version."""
+        now = time.monotonic()
+        predictor = self._predictor
+        if predictor is not None and now - self._checked < self.recheck_seconds:
+            return predictor
+        with self._lock:
+            if self._predictor is not None and now - self._checked < self.recheck_seconds:
+                return self._predictor
+            stamp = registry.stamp(self.models_root)
+            if self._predictor is not None and stamp == self._stamp:
+                self._checked = now
+                return self._predictor
+            try:
+                path = registry.active_path(self.models_root)
+            except FileNotFoundError:
+                path = None
+            if path is not None and (self._predictor is None
+                                     or self._predictor.version != path.name):
+                self._predictor = self._load(path)
+            self._stamp, self._checked = stamp, now
+            return self._predictor
+
+    def _load(self, path: Path) -> Any:
+        from classify.predictor import Predictor  # lazy: scikit-learn, onnxruntime, torch
+
         try:
-            from classify.predictor import load_latest  # lazy: scikit-learn, torch; in workers
+            predictor = Predictor(path)
+        except Exception:
+            if self._predictor is None:
+                raise
+            log.exception("could not load model %s, still serving %s", path.name,
+                          self._predictor.version)
+            return self._predictor
+        if self._predictor is not None:
+            log.info("classifier switched from %s to %s", self._predictor.version, path.name)
+        else:
+            log.info("classifier %s loaded", path.name)
+        return predictor
 
-            predictor = load_latest(models_root=get_settings().models_root)
-        except Exception as error:  # no model trained yet, or an unreadable one
-            log.warning("no classifier available, tickets go to triage: %s", error)
-            predictor = None
-        if predictor is not None:
-            threshold = default_threshold(predictor)
 
-            def classify_one(text: str) -> Suggestion | None:
-                prediction = predictor.predict([text])[0]
-                return Suggestion(
-                    category=prediction.category,
-                    confidence=float(prediction.confidence),
-                    urgent=bool(prediction.urgent),
-                    emergency=bool(prediction.emergency),
-                    model_version=str(prediction.model_version),
-                    threshold=threshold,
-                )
+def train_baseline_now(models_root: Path) -> None:
+    """Train and activate the fast baseline unless a version appeared meanwhile."""
+    from classify import train  # lazy: scikit-learn
 
-            classifier = classify_one
-        _cached["classifier"] = classifier
-        return classifier
+    with registry.training_lock(models_root):
+        if registry.active_version(models_root) is not None:
+            return  # another process trained one while this one waited for the lock
+        log.warning("no model under %s: training the fast baseline now", models_root)
+        result = train.train_baseline(models_root=models_root)
+        registry.activate(models_root, result.version, reason="no model: baseline")
+
+
+_lock = threading.Lock()
+_cached: dict[str, Any] = {}
+
+
+def served_model() -> ServedModel:
+    settings = get_settings()
+    root = Path(settings.models_root)
+    with _lock:
+        served = _cached.get("served")
+        if served is None or served.models_root != root:
+            served = ServedModel(root, recheck_seconds=settings.model_recheck_seconds)
+            _cached["served"] = served
+        return served  # type: ignore[no-any-return]
+
+
+def current_predictor(*, when_missing: str | None = None) -> Any:
+    """The served predictor; without any version, what ``when_missing`` (default: the
+    CLASSIFIER_WITHOUT_MODEL setting) says: "train", "fail" or "triage" (None)."""
+    settings = get_settings()
+    served = served_model()
+    try:
+        predictor = served.current()
+    except Exception as error:  # an unreadable only version
+        log.error("the served model cannot be loaded: %s", error)
+        predictor = None
+        if (when_missing or settings.classifier_without_model) == "fail":
+            raise ModelUnavailable("The classifier model cannot be loaded.") from error
+    if predictor is not None:
+        return predictor
+    policy = when_missing or settings.classifier_without_model
+    if policy == "train":
+        train_baseline_now(served.models_root)
+        served._checked = float("-inf")
+        return served.current()
+    if policy == "fail":
+        raise ModelUnavailable(
+            "No classifier model exists yet: run `hotline classify ensure-model`."
+        )
+    log.error("no classifier model under %s: the report goes to triage "
+              "(CLASSIFIER_WITHOUT_MODEL=triage)", served.models_root)
+    return None
+
+
+def suggest(predictor: Any, text: str) -> Suggestion:
+    prediction = predictor.predict([text], embed=True)[0]
+    return Suggestion(
+        category=prediction.category,
+        confidence=float(prediction.confidence),
+        urgent=bool(prediction.urgent),
+        emergency=bool(prediction.emergency),
+        model_version=str(prediction.model_version),
+        threshold=default_threshold(predictor),
+        embedding=list(prediction.embedding) if prediction.embedding is not None else None,
+        embedding_version=prediction.embedding_version,
+        emergency_kind=prediction.emergency_kind,
+    )
+
+
+def classify_text(text: str) -> Suggestion | None:
+    """One text with the served version (see the module docstring for no version)."""
+    predictor = current_predictor()
+    if predictor is None:
+        return None
+    return suggest(predictor, text)
+
+
+def load_classifier() -> Classifier | None:
+    """The classifier to call per report. With CLASSIFIER_WITHOUT_MODEL=triage and no model,
+    None (reports go to triage); otherwise a callable following the served version."""
+    settings = get_settings()
+    if settings.classifier_without_model == "triage" and current_predictor() is None:
+        return None
+    return classify_text
 
 
 def reset() -> None:
     with _lock:
         _cached.clear()
+    emergency_model.reset()

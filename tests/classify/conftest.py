@@ -111,13 +111,13 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Pa
             cli.app,
             ["train", "--limit-per-category", "4", "--max-steps", "3", "--batch-size", "8",
              "--max-length", "32", "--no-progress", "--corpus", str(corpus_dir),
-             "--models-root", str(root)],
+             "--models-root", str(root), "--with-corrections"],
         )
     finally:
         cli.corrections_provider = previous
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert calls == [1], "train did not ask the corrections provider"
-    versions = [p for p in root.iterdir() if not p.name.startswith(".")]
+    versions = [p for p in root.iterdir() if (p / "meta.json").exists()]
     assert len(versions) == 1, versions
     return versions[0]
 

@@ -113,35 +113,43 @@ def test_ensure_model_trains_only_without_a_model(
         raise RuntimeError("must not train")
 
     monkeypatch.setattr(training, "train", fake_train)
-    result = runner.invoke(cli.app, ["ensure-model", "--models-root", str(served_root)])
+    monkeypatch.setattr(training, "train_baseline", fake_train)
+    result = runner.invoke(cli.app, ["ensure-model", "--no-background", "--models-root",
+                                     str(served_root)])
     assert result.exit_code == 0 and "model present" in result.stdout
     assert calls == []
 
     empty = tmp_path / "empty"
-    result = runner.invoke(cli.app, ["ensure-model", "--models-root", str(empty)])
+    result = runner.invoke(cli.app, ["ensure-model", "--no-background", "--models-root",
+                                     str(empty)])
     assert len(calls) == 1 and calls[0]["models_root"] == empty
 
 
-def test_train_adds_corrections_from_the_provider(
+def test_train_adds_corrections_only_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from classify import train as training
 
-    seen: dict[str, Any] = {}
+    seen: list[dict[str, Any]] = []
 
     class Stop(Exception):
         pass
 
     def fake_train(**kwargs: Any) -> Any:
-        seen.update(kwargs)
+        seen.append(kwargs)
         raise Stop
 
     monkeypatch.setattr(training, "train", fake_train)
     correction = {"text": "cột điện nghiêng", "lang": "vi", "category": "electricity"}
     monkeypatch.setattr(cli, "corrections_provider", lambda: [correction])
     result = runner.invoke(cli.app, ["train", "--models-root", str(tmp_path), "--epochs", "2",
-                                     "--seed", "5", "--base", str(tmp_path)])
+                                     "--seed", "5", "--base", str(tmp_path),
+                                     "--with-corrections"])
     assert isinstance(result.exception, Stop)
-    assert seen["extra_examples"] == [correction]
-    assert seen["config"].epochs == 2 and seen["config"].seed == 5
-    assert seen["config"].base_model_dir == tmp_path
+    assert seen[0]["extra_examples"] == [correction]
+    assert seen[0]["config"].epochs == 2 and seen[0]["config"].seed == 5
+    assert seen[0]["config"].base_model_dir == tmp_path
+
+    result = runner.invoke(cli.app, ["train", "--models-root", str(tmp_path)])
+    assert isinstance(result.exception, Stop)
+    assert seen[1]["extra_examples"] == []
