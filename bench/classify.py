@@ -1,8 +1,12 @@
-"""Benchmark of the latest classifier version: training time (from its meta.json), load time,
-prediction latency (one text, a batch of 32), throughput, model size, and beside them the raw
-forward pass of the same transformer on the same texts (tokenized beforehand): the limit.
+"""Benchmark of the served classifier version: training time (from its meta.json), load time,
+prediction latency (one text, a batch of 32: the whole ``predict``, with the embedding as the
+tracker asks for it), throughput, model size, and beside them the raw PyTorch forward pass of
+the same fine-tuned transformer on the same texts (tokenized beforehand, padded to the batch's
+longest): what serving with torch cannot beat. The transformer runs in onnxruntime when the
+version has an ONNX export (``--runtime torch`` to compare).
 
-    .venv/bin/python bench/classify.py [--models-root DIR] [--runs N] [--threads N] [--json]
+    .venv/bin/python bench/classify.py [--models-root DIR] [--version V] [--runs N]
+        [--threads N] [--runtime onnx|torch] [--json]
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def _raw_forward(
 
     from classify import modeling
 
-    model, tokenizer = predictor._load_transformer()
+    model, tokenizer = modeling.load_transformer(predictor.path / modeling.TRANSFORMER_DIR)
+    modeling.limit_threads(predictor.threads)
     info = predictor.meta.get("transformer") or {}
     max_length = int(info.get("max_length", 64))
 
@@ -80,29 +85,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=100, help="timed runs per measurement")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--version", default=None, help="a version (default: the served one)")
+    parser.add_argument("--runtime", choices=("onnx", "torch"), default=None,
+                        help="the transformer's runtime (default: settings, onnx)")
+    parser.add_argument("--no-embedding", action="store_true",
+                        help="predict without the embedding (the tracker asks for it)")
     args = parser.parse_args(argv)
 
-    from classify.predictor import Predictor, latest_path
+    from classify import registry
+    from classify.predictor import Predictor
 
     if args.models_root is None:
         from core.settings import get_settings
 
         args.models_root = Path(get_settings().models_root)
     try:
-        path = latest_path(args.models_root)
+        path = (args.models_root / args.version if args.version
+                else registry.active_path(args.models_root))
     except FileNotFoundError as error:
         print(f"error: {error}; run `hotline classify train` first", file=sys.stderr)
         return 1
 
     started = time.perf_counter()
-    predictor = Predictor(path, threads=args.threads)
+    predictor = Predictor(path, threads=args.threads, runtime=args.runtime)
     load_seconds = time.perf_counter() - started
-    predictor.predict(SAMPLES[:2])  # warm-up
+    embed = not args.no_embedding
+    predictor.predict(SAMPLES[:2], embed=embed)  # warm-up
 
-    single = _timed(lambda: predictor.predict([SAMPLES[0]]), args.runs)
+    single = _timed(lambda: predictor.predict([SAMPLES[0]], embed=embed), args.runs)
     batch = [SAMPLES[i % len(SAMPLES)] + f" ({i})" for i in range(32)]
-    batched = _timed(lambda: predictor.predict(batch), max(3, args.runs // 4))
-    raw_single, raw_batched = _raw_forward(predictor, [SAMPLES[0]], batch, args.runs)
+    batched = _timed(lambda: predictor.predict(batch, embed=embed), max(3, args.runs // 4))
+    if predictor.has_transformer:
+        raw_single, raw_batched = _raw_forward(predictor, [SAMPLES[0]], batch, args.runs)
+    else:
+        raw_single, raw_batched = [float("nan")], [float("nan")]
     meta = predictor.meta
     sizes = {
         "total": _size(path),
@@ -111,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "model_version": predictor.version,
         "mode": predictor.mode,
+        "runtime": predictor.runtime,
+        "with_embedding": embed,
         "training_seconds": meta.get("training_seconds"),
         "training_timings": meta.get("timings"),
         "train_examples": meta.get("counts", {}).get("train"),
@@ -129,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(figures, indent=2))
         return 0
     mb = 1024 * 1024
-    print(f"model            {figures['model_version']} (serving {figures['mode']})")
+    print(f"model            {figures['model_version']} (serving {figures['mode']}, "
+          f"transformer in {figures['runtime']}"
+          f"{', with the embedding' if embed else ''})")
     print(f"training         {figures['training_seconds']} s on {figures['train_examples']} "
           f"examples  {figures['training_timings']}")
     print(f"load             {figures['load_seconds']:.2f} s")

@@ -90,12 +90,12 @@ def test_emergency_rules_do_what_they_claim_on_their_tuning_file() -> None:
 
 def test_detection_is_cheap_and_needs_no_model() -> None:
     code = (
-        "import sys, time; t = time.perf_counter(); from classify.emergency import detect; "
+        "import sys, time; t = time.process_time(); from classify.emergency import detect; "
         "[detect('Cháy nhà ở hẻm 12, cứu với ' * 20) for _ in range(200)]; "
         "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules, 'heavy import'; "
-        "print(time.perf_counter() - t)"
+        "print(time.process_time() - t)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout) < 5.0
+    assert float(result.stdout) < 5.0  # CPU seconds: a busy machine does not make it fail

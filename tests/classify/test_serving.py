@@ -1,0 +1,111 @@
+"""Serving: onnxruntime and torch agree, sentence embeddings come from the same forward pass
+as the category, and the tracker's suggestion carries the embedding and its version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classify import modeling, registry
+from classify.predictor import Predictor
+from tests.classify.conftest import link_copy
+
+TEXTS = [
+    "mặt đường có ổ gà rất sâu ở đường Lê Lợi",
+    "den duong khong sang ca tuan",
+    "garbage has not been collected for days",
+]
+
+
+def test_training_exports_an_onnx_model_that_agrees_with_torch(tiny_model: Path) -> None:
+    meta = json.loads((tiny_model / "meta.json").read_text("utf-8"))
+    assert (tiny_model / modeling.TRANSFORMER_DIR / modeling.ONNX_FILE).is_file()
+    assert meta["onnx"]["max_probability_difference"] < 1e-3
+    onnx = Predictor(tiny_model, runtime="onnx")
+    torch = Predictor(tiny_model, runtime="torch")
+    assert onnx.runtime == "onnxruntime" and torch.runtime == "torch"
+    p_onnx = onnx.probabilities(TEXTS, components=True)
+    p_torch = torch.probabilities(TEXTS, components=True)
+    np.testing.assert_allclose(p_onnx["transformer"], p_torch["transformer"], atol=1e-4)
+    np.testing.assert_allclose(onnx.embed(TEXTS), torch.embed(TEXTS), atol=1e-4)
+
+
+def test_dynamic_lengths_give_the_same_answer_alone_or_in_a_batch(tiny_model: Path) -> None:
+    predictor = Predictor(tiny_model, runtime="onnx")
+    long_text = "đèn đường hư " * 20
+    batch = predictor.probabilities([TEXTS[1], long_text], components=True)["transformer"]
+    alone = predictor.probabilities([TEXTS[1]], components=True)["transformer"]
+    np.testing.assert_allclose(batch[0], alone[0], atol=1e-3)
+
+
+def test_embeddings_are_normalised_and_shared_with_the_prediction(tiny_model: Path) -> None:
+    predictor = Predictor(tiny_model)
+    vectors = predictor.embed(TEXTS)
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    predictions = predictor.predict(TEXTS, embed=True)
+    for row, prediction in zip(vectors, predictions, strict=True):
+        assert prediction.embedding is not None
+        np.testing.assert_allclose(np.array(prediction.embedding), row, atol=1e-5)
+        assert prediction.embedding_version == f"{tiny_model.name}:mean-pool"
+    assert predictor.predict(TEXTS[:1])[0].embedding is None  # only when asked
+    # a text and the same text without diacritics are near neighbours; a different complaint is
+    # farther away
+    again = predictor.embed(["mat duong co o ga rat sau o duong Le Loi"])[0]
+    assert float(vectors[0] @ again) > float(vectors[0] @ vectors[2])
+
+
+def _baseline_only(tiny_model: Path, root: Path) -> Path:
+    """A copy of the tiny model without its transformer, served as a baseline version."""
+    target = link_copy(tiny_model, root / "20260101T000000Z-aaaaaaaa-baseline")
+    import shutil
+
+    shutil.rmtree(target / modeling.TRANSFORMER_DIR)
+    meta_file = target / "meta.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta.update(version=target.name, kind="baseline", transformer=None,
+                files=[f for f in meta["files"] if f != modeling.TRANSFORMER_DIR],
+                serving={"mode": "baseline", "transformer_weight": 0.0,
+                         "transformer_weight_by_language": None})
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    return target
+
+
+def test_a_baseline_version_embeds_with_the_base_model(tiny_model: Path, models_root: Path) -> None:
+    path = _baseline_only(tiny_model, models_root)
+    predictor = Predictor(path)
+    assert predictor.mode == "baseline" and not predictor.has_transformer
+    vectors = predictor.embed(TEXTS)
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert predictor.embedding_version.startswith("base:")
+    prediction = predictor.predict(TEXTS[:1], embed=True)[0]
+    assert prediction.model_version == path.name
+    assert prediction.embedding_version == predictor.embedding_version
+    # not the fine-tuned encoder's vectors
+    fine_tuned = Predictor(tiny_model).embed(TEXTS[:1])[0]
+    assert not np.allclose(np.array(prediction.embedding), fine_tuned, atol=1e-3)
+
+
+def test_the_suggestion_carries_the_embedding_and_its_version(
+    tiny_model: Path, models_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+    from tickets import classifier_port
+
+    link_copy(tiny_model, models_root / tiny_model.name)
+    registry.activate(models_root, tiny_model.name, reason="test")
+    monkeypatch.setenv("MODELS_ROOT", str(models_root))
+    get_settings.cache_clear()
+    classifier_port.reset()
+    classify = classifier_port.load_classifier()
+    assert classify is not None
+    suggestion = classify("đèn tín hiệu giao thông bị hỏng")
+    assert suggestion is not None
+    assert isinstance(suggestion.embedding, list) and len(suggestion.embedding) == 384
+    assert all(isinstance(v, float) for v in suggestion.embedding)
+    assert suggestion.embedding_version == f"{tiny_model.name}:mean-pool"
+    assert suggestion.model_version == tiny_model.name
