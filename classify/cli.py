@@ -136,6 +136,12 @@ def train_command(
         bool, typer.Option(help="Serve the new version if its dev figures do not drop")
     ] = False,
     onnx: Annotated[bool, typer.Option(help="Export the transformer for onnxruntime")] = True,
+    emergency_detector: Annotated[
+        bool, typer.Option(help="Train the learned emergency detector (beside the rules)")
+    ] = True,
+    int8: Annotated[
+        bool, typer.Option(help="Serve the 8-bit ONNX model unless it costs dev accuracy")
+    ] = True,
 ) -> None:
     """Train a new model version (transformer, baseline, ensemble, urgency, emergencies).
 
@@ -150,6 +156,8 @@ def train_command(
         max_length=max_length, learning_rate=learning_rate, frozen_layers=frozen_layers,
         batch_size=batch_size, precision_target=precision_target, progress=progress,
         onnx=None if onnx else False,
+        emergency_detector=None if emergency_detector else False,
+        int8=None if int8 else False,
     )
     typer.echo(_summary(result))
     _after_training(root, result.version, promote=promote)

@@ -78,9 +78,13 @@ def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) 
     langs = [e.lang for e in examples]
     labels = predictor.labels
     probabilities = predictor.probabilities(texts, components=True) if texts else {}
+    # a baseline-only version has no transformer column
+    keys = [k for k in MODEL_KEYS if not texts or k in probabilities]
+    if not getattr(predictor, "has_transformer", True):
+        keys = [k for k in keys if k != "transformer"]
     predicted = {
         key: [labels[i] for i in probabilities[key].argmax(axis=1)] if texts else []
-        for key in MODEL_KEYS
+        for key in keys
     }
     confidence = probabilities["served"].max(axis=1) if texts else np.zeros(0)
     accepted = confidence >= predictor.threshold
@@ -96,7 +100,7 @@ def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) 
         folded_truth = [truth[i] for i in folded]
         without = {
             key: scores(folded_truth, [labels[j] for j in stripped[key].argmax(axis=1)])
-            for key in MODEL_KEYS
+            for key in keys
         }
 
     urgent_rows = [i for i, e in enumerate(examples) if e.urgent is not None]
@@ -120,7 +124,7 @@ def evaluate(predictor: Predictor, examples: Sequence[Example], *, source: str) 
         "weights": predictor.weight_label,
         "data": source,
         "n": len(examples),
-        "models": {key: scores(truth, predicted[key], langs=langs) for key in MODEL_KEYS},
+        "models": {key: scores(truth, predicted[key], langs=langs) for key in keys},
         "per_category": per_category(truth, predicted["served"]),
         "confused": confused_pairs(truth, predicted["served"]),
         "urgency": urgency,
@@ -143,17 +147,18 @@ def _pct(value: float | None) -> str:
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as a human-readable table."""
+    models = report["models"]
+    keys = [k for k in MODEL_KEYS if k in models]
     lines = [
         f"model {report['model_version']}  (serving: {report['mode']}, {report['weights']})  "
         f"data: {report['data']}  n={report['n']}",
         "",
-        f"{'':22}" + "".join(f"{key:>22}" for key in MODEL_KEYS),
+        f"{'':22}" + "".join(f"{key:>22}" for key in keys),
     ]
-    models = report["models"]
 
     def row(name: str, pick: Any) -> str:
         cells = []
-        for key in MODEL_KEYS:
+        for key in keys:
             figures = pick(models[key])
             cells.append(
                 f"{_pct(figures.get('accuracy'))} / {_pct(figures.get('macro_f1'))}".rjust(22)
@@ -170,7 +175,7 @@ def format_report(report: dict[str, Any]) -> str:
         name = f"  vi stripped (n={without['served']['n']})"
         lines.append(f"{name:22}" + "".join(
             f"{_pct(without[k]['accuracy'])} / {_pct(without[k]['macro_f1'])}".rjust(22)
-            for k in MODEL_KEYS
+            for k in keys
         ))
     lines += ["", f"{'category (served)':22}{'precision':>11}{'recall':>9}{'F1':>9}{'n':>6}"]
     for label, figures in report["per_category"].items():

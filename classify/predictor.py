@@ -316,7 +316,8 @@ def _configured_runtime() -> str:
 def _load_runtime(path: Path, choice: str, threads: int | None) -> Any:
     """onnxruntime on the version's export when there is one and it is wanted, else torch."""
     directory = path / modeling.TRANSFORMER_DIR
-    onnx_path = directory / modeling.ONNX_FILE
+    served = ((read_meta(path).get("onnx") or {}).get("serve")) or modeling.ONNX_FILE
+    onnx_path = directory / served
     if choice == "onnx" and onnx_path.exists():
         try:
             from transformers import AutoTokenizer  # lazy: transformers

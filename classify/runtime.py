@@ -25,6 +25,7 @@ from classify import modeling
 log = logging.getLogger(__name__)
 
 ONNX_FILE = modeling.ONNX_FILE
+INT8_FILE = "model.int8.onnx"
 OPSET = 17
 
 
@@ -182,6 +183,18 @@ def export_onnx(model: Any, tokenizer: Any, directory: Path) -> dict[str, Any]:
             "max_probability_difference": difference,
             "max_embedding_difference": embedding_difference,
             "size_bytes": path.stat().st_size}
+
+
+def quantize_onnx(directory: Path) -> dict[str, Any]:
+    """``model.int8.onnx`` beside ``model.onnx``: weights as 8-bit integers, activations
+    quantized on the fly (dynamic quantization; about twice as fast on a small CPU)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source = Path(directory) / ONNX_FILE
+    target = Path(directory) / INT8_FILE
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    return {"file": f"{modeling.TRANSFORMER_DIR}/{INT8_FILE}",
+            "size_bytes": target.stat().st_size}
 
 
 class BaseEmbedder:

@@ -18,7 +18,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +68,8 @@ class TrainConfig:
     precision_target: float = 0.95
     emergency_detector: bool = True
     onnx: bool = True  # export the fine-tuned transformer for onnxruntime
+    int8: bool = True  # and serve its 8-bit quantized twin unless it costs dev accuracy
+    int8_tolerance: float = 0.005
     progress: bool = True
 
 
@@ -203,6 +205,13 @@ def _start(
 def _light_models(work: Path, data: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
     """The TF-IDF models (seconds): category baseline, urgency, language, emergency detector."""
     train_set: list[corpus.Example] = data["train"]
+    # the emergency detector trains in a second process meanwhile (both are single-threaded)
+    # every corpus example (dev too) may serve as a non-emergency: the detector is evaluated on
+    # classify/data/emergency_holdout.jsonl, never on the corpus dev split
+    pending = (
+        _start_detector([*train_set, *data["dev"]], config.seed, work / emergency_model.FILE)
+        if config.emergency_detector else None
+    )
     augmented = corpus.augment_without_diacritics(train_set)
     base_model = baseline.train(
         [e.text for e in augmented], [e.category for e in augmented],
@@ -223,14 +232,41 @@ def _light_models(work: Path, data: dict[str, Any], config: TrainConfig) -> dict
     files = [modeling.BASELINE_FILE, modeling.URGENCY_FILE]
     files += [modeling.LANGUAGE_FILE] if language is not None else []
     detector = None
-    if config.emergency_detector:
-        # every corpus example (dev too) may serve as a non-emergency: the detector is
-        # evaluated on classify/data/emergency_holdout.jsonl, never on the corpus dev split
-        detector = emergency_model.train([*train_set, *data["dev"]], seed=config.seed)
-        emergency_model.save(detector, work / emergency_model.FILE)
+    if pending is not None:
+        detector = pending()
         files.append(emergency_model.FILE)
     return {"baseline": base_model, "urgency": urgency, "language": language,
             "augmented": augmented, "files": files, "detector": detector}
+
+
+def _train_detector(examples: list[corpus.Example], seed: int, path: Path) -> float:
+    detector = emergency_model.train(examples, seed=seed)
+    emergency_model.save(detector, path)
+    return detector.threshold
+
+
+def _start_detector(
+    examples: list[corpus.Example], seed: int, path: Path
+) -> Callable[[], emergency_model.Detector]:
+    """Train the emergency detector in another process when there is a second core; the
+    returned function waits for it and loads it."""
+    if (os.cpu_count() or 1) < 2 or len(examples) < 500:
+        _train_detector(examples, seed, path)
+        return lambda: emergency_model.load(path)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(_train_detector, examples, seed, path)
+
+    def wait() -> emergency_model.Detector:
+        try:
+            future.result()
+        finally:
+            pool.shutdown()
+        return emergency_model.load(path)
+
+    return wait
 
 
 def _urgency_figures(urgency: Any, dev: Sequence[corpus.Example]) -> dict[str, Any]:
@@ -389,10 +425,14 @@ def train(
         tick, tick_cpu = time.perf_counter(), time.process_time()
         dev_texts = [e.text for e in dev]
         y = np.array([index[e.category] for e in dev], dtype=int)
+        dev_inputs = modeling.model_input(dev_texts, transformer_info["input_form"])
         p_transformer = modeling.transformer_probabilities(
-            model, tokenizer, modeling.model_input(dev_texts, transformer_info["input_form"]),
-            max_length=config.max_length,
+            model, tokenizer, dev_inputs, max_length=config.max_length,
         )
+        onnx_info: dict[str, Any] | None = None
+        if config.onnx:
+            onnx_info, p_transformer = _export(model, tokenizer, work, dev_inputs, dev, y,
+                                               labels, p_transformer, config)
         p_baseline = baseline.probabilities(base_model, dev_texts, labels)
         weight, weights_table = choose_weight(p_transformer, p_baseline, y)
         by_language, tables_by_language = choose_weights_by_language(
@@ -426,15 +466,6 @@ def train(
             )
 
         files = [modeling.TRANSFORMER_DIR, *light["files"]]
-        onnx_info: dict[str, Any] | None = None
-        if config.onnx:
-            tick = time.perf_counter()
-            try:
-                onnx_info = runtime.export_onnx(model, tokenizer, work / modeling.TRANSFORMER_DIR)
-                onnx_info["seconds"] = round(time.perf_counter() - tick, 1)
-            except Exception as error:  # torch serves when the export fails
-                log.warning("ONNX export failed, the version serves with torch: %s", error)
-                onnx_info = {"error": str(error)}
         meta = _common_meta(version, data, light, config)
         meta.update({
             "kind": "full",
@@ -479,6 +510,46 @@ def train(
         raise
     log.info("trained %s in %.0f s", final.name, meta["training_seconds"])
     return TrainResult(version=final.name, path=final, meta=meta)
+
+
+def _export(
+    model: Any, tokenizer: Any, work: Path, dev_inputs: list[str], dev: list[corpus.Example],
+    y: np.ndarray, labels: list[str], p_torch: np.ndarray, config: TrainConfig,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The ONNX export, and its 8-bit twin when it costs at most ``config.int8_tolerance`` of
+    the transformer's dev accuracy (overall and in each language); returns what is served and
+    the served transformer's dev probabilities (the ensemble and threshold are chosen on them)."""
+    tick = time.perf_counter()
+    directory = work / modeling.TRANSFORMER_DIR
+    try:
+        info = runtime.export_onnx(model, tokenizer, directory)
+    except Exception as error:  # torch serves when the export fails
+        log.warning("ONNX export failed, the version serves with torch: %s", error)
+        return {"error": str(error), "serve": None}, p_torch
+    info["serve"] = modeling.ONNX_FILE
+    if not config.int8 or not len(dev):
+        info["seconds"] = round(time.perf_counter() - tick, 1)
+        return info, p_torch
+    info["int8"] = runtime.quantize_onnx(directory)
+    int8 = runtime.OnnxTransformer(directory / runtime.INT8_FILE, tokenizer,
+                                   threads=config.threads)
+    p_int8 = int8.run(dev_inputs, max_length=config.max_length, batch_size=64, embed=False)[0]
+    langs = [e.lang for e in dev]
+    truth = [labels[i] for i in y]
+    before = scores(truth, [labels[i] for i in p_torch.argmax(axis=1)], langs=langs)
+    after = scores(truth, [labels[i] for i in p_int8.argmax(axis=1)], langs=langs)
+    pairs = [(before["accuracy"], after["accuracy"])] + [
+        (before["by_lang"][lang]["accuracy"], after["by_lang"][lang]["accuracy"])
+        for lang in before["by_lang"]
+    ]
+    keep = all(b >= a - config.int8_tolerance for a, b in pairs)
+    info["int8"].update(dev_transformer_fp32=before, dev_transformer_int8=after, served=keep)
+    info["seconds"] = round(time.perf_counter() - tick, 1)
+    if not keep:
+        (directory / runtime.INT8_FILE).unlink(missing_ok=True)
+        return info, p_torch
+    info["serve"] = runtime.INT8_FILE
+    return info, p_int8
 
 
 def _ratio(numerator: Any, denominator: Any) -> float | None:

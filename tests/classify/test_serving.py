@@ -24,13 +24,16 @@ def test_training_exports_an_onnx_model_that_agrees_with_torch(tiny_model: Path)
     meta = json.loads((tiny_model / "meta.json").read_text("utf-8"))
     assert (tiny_model / modeling.TRANSFORMER_DIR / modeling.ONNX_FILE).is_file()
     assert meta["onnx"]["max_probability_difference"] < 1e-3
+    # the 8-bit model is served only when the dev accuracy allows; it is close, not equal
+    atol = 1e-4 if meta["onnx"]["serve"] == modeling.ONNX_FILE else 0.05
+    assert "int8" in meta["onnx"]
     onnx = Predictor(tiny_model, runtime="onnx")
     torch = Predictor(tiny_model, runtime="torch")
     assert onnx.runtime == "onnxruntime" and torch.runtime == "torch"
     p_onnx = onnx.probabilities(TEXTS, components=True)
     p_torch = torch.probabilities(TEXTS, components=True)
-    np.testing.assert_allclose(p_onnx["transformer"], p_torch["transformer"], atol=1e-4)
-    np.testing.assert_allclose(onnx.embed(TEXTS), torch.embed(TEXTS), atol=1e-4)
+    np.testing.assert_allclose(p_onnx["transformer"], p_torch["transformer"], atol=atol)
+    np.testing.assert_allclose(onnx.embed(TEXTS), torch.embed(TEXTS), atol=max(atol, 1e-4))
 
 
 def test_dynamic_lengths_give_the_same_answer_alone_or_in_a_batch(tiny_model: Path) -> None:
