@@ -27,7 +27,10 @@ data: migrate
 model: install
 	$(BIN)/hotline classify ensure-model
 
-run: data model
+# the server starts at once: the first model (the TF-IDF baseline, seconds) and then the
+# fine-tuned transformer are trained in a background process and served as they are ready
+run: data
+	$(BIN)/hotline classify ensure-model --no-wait
 	@echo "Hotline 1022 on http://$(HOST):$(PORT)  (staff: /staff, API docs: /docs)"
 	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
 

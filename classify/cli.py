@@ -203,16 +203,19 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def start_background_finetune(root: Path) -> int | None:
+def start_background_finetune(root: Path, *, baseline_first: bool = False) -> int | None:
     """Start `python -m classify improve` detached (it outlives this command); its pid.
     Its output goes to MODELS_ROOT/background-training.log."""
     import subprocess
 
     root.mkdir(parents=True, exist_ok=True)
     log_path = root / registry.BACKGROUND_LOG
+    command = [sys.executable, "-m", "classify", "improve", "--models-root", str(root)]
+    if baseline_first:
+        command.append("--baseline-first")
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "classify", "improve", "--models-root", str(root)],
+            command,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent),
         )
@@ -225,11 +228,27 @@ def _has_full_version(root: Path) -> bool:
     return any((path / "transformer").is_dir() for path in versions(root))
 
 
+def _baseline_if_missing(root: Path) -> str:
+    """The served version, after training and activating the baseline when there is none."""
+    with registry.training_lock(root, name=registry.BASELINE_LOCK_FILE):
+        active = registry.active_version(root)
+        if active is None:
+            result = _train(root, baseline_only=True)
+            registry.activate(root, result.version, reason="first start: baseline")
+            typer.echo(_summary(result))
+            active = result.version
+    return active
+
+
 @app.command("ensure-model")
 def ensure_model(
     models_root: ModelsRoot = None,
     background: Annotated[
         bool, typer.Option(help="Fine-tune the transformer in a background process")
+    ] = True,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the baseline (--no-wait: it is trained in the "
+                                "background too, and the server starts at once)")
     ] = True,
 ) -> None:
     """First start: train the fast baseline (seconds) and serve it; then fine-tune the
@@ -239,15 +258,15 @@ def ensure_model(
     active = registry.active_version(root)
     if active is not None:
         typer.echo(f"model present: {active}")
+    elif not wait:
+        pid = start_background_finetune(root, baseline_first=True)
+        typer.echo(f"no model under {root}: the baseline and then the transformer are trained "
+                   f"in the background (pid {pid}, log {root / registry.BACKGROUND_LOG}); "
+                   "a report filed meanwhile waits for the baseline")
+        return
     else:
         typer.echo(f"no model under {root}: training the fast baseline first", err=True)
-        with registry.training_lock(root):
-            active = registry.active_version(root)
-            if active is None:
-                result = _train(root, baseline_only=True)
-                registry.activate(root, result.version, reason="first start: baseline")
-                typer.echo(_summary(result))
-                active = result.version
+        active = _baseline_if_missing(root)
     if background and not _has_full_version(root):
         with registry.training_lock(root, wait=False) as free:
             busy = not free
@@ -260,10 +279,17 @@ def ensure_model(
 
 
 @app.command("improve", hidden=True)
-def improve_command(models_root: ModelsRoot = None) -> None:
+def improve_command(
+    models_root: ModelsRoot = None,
+    baseline_first: Annotated[
+        bool, typer.Option(help="Train and serve the baseline first when there is no model")
+    ] = False,
+) -> None:
     """Fine-tune the transformer and serve it if it passes the dev checks (the background
     half of ensure-model). Does nothing while another training holds the lock."""
     root = _models_root(models_root)
+    if baseline_first:
+        _baseline_if_missing(root)
     with registry.training_lock(root, wait=False) as held:
         if not held:
             typer.echo("another training is running: nothing to do")

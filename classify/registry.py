@@ -34,7 +34,8 @@ from classify import modeling
 
 ACTIVE_FILE = "active"
 HISTORY_FILE = "history.jsonl"
-LOCK_FILE = ".train.lock"
+LOCK_FILE = ".train.lock"  # one full training at a time
+BASELINE_LOCK_FILE = ".baseline.lock"  # one first baseline at a time
 BACKGROUND_LOG = "background-training.log"
 ROLLBACK = "rollback"
 # a dev figure may fall this much (0.5 points) before promotion needs --force
@@ -279,14 +280,16 @@ def describe(models_root: Path) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def training_lock(models_root: Path, *, wait: bool = True) -> Iterator[bool]:
+def training_lock(
+    models_root: Path, *, wait: bool = True, name: str = LOCK_FILE
+) -> Iterator[bool]:
     """An exclusive lock on ``models_root`` for training: yields True when held, False when
     ``wait`` is False and another process holds it (it releases when that process dies)."""
     import fcntl
 
     root = Path(models_root)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK_FILE, "a+") as handle:
+    with open(root / name, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:

@@ -119,7 +119,7 @@ def train_baseline_now(models_root: Path) -> None:
     """Train and activate the fast baseline unless a version appeared meanwhile."""
     from classify import train  # lazy: scikit-learn
 
-    with registry.training_lock(models_root):
+    with registry.training_lock(models_root, name=registry.BASELINE_LOCK_FILE):
         if registry.active_version(models_root) is not None:
             return  # another process trained one while this one waited for the lock
         log.warning("no model under %s: training the fast baseline now", models_root)

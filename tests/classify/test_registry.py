@@ -246,7 +246,8 @@ def test_ensure_model_serves_a_baseline_in_seconds_and_fine_tunes_in_the_backgro
                         lambda **kwargs: real(**{**kwargs, "corpus_dir": corpus_dir}))
     monkeypatch.setattr(training, "train", lambda **kwargs: pytest.fail("trained a transformer"))
     started: list[Path] = []
-    monkeypatch.setattr(cli, "start_background_finetune", lambda root: started.append(root) or 1)
+    monkeypatch.setattr(cli, "start_background_finetune",
+                        lambda root, **kwargs: started.append(root) or 1)
 
     began = time.perf_counter()
     result = runner.invoke(cli.app, ["ensure-model", "--models-root", str(models_root)])
@@ -294,3 +295,42 @@ def test_the_background_fine_tuning_is_promoted_when_it_passes_the_dev_checks(
     result = runner.invoke(cli.app, ["improve", "--models-root", str(models_root)])
     assert result.exit_code == 1 and "not promoted" in result.stderr
     assert registry.active_version(models_root) == B
+
+
+def test_make_run_starts_the_server_at_once_and_trains_everything_in_the_background(
+    models_root: Path, corpus_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classify import train as training
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "start_background_finetune",
+                        lambda root, **kwargs: started.append({"root": root, **kwargs}) or 1)
+    monkeypatch.setattr(training, "train_baseline", lambda **kwargs: pytest.fail("waited"))
+    result = runner.invoke(cli.app, ["ensure-model", "--no-wait", "--models-root",
+                                     str(models_root)])
+    assert result.exit_code == 0, result.output
+    assert started == [{"root": models_root, "baseline_first": True}]
+    assert registry.active_version(models_root) is None
+
+    # the background process: the baseline first (served at once), then the transformer
+    real = training.TrainResult
+    monkeypatch.setattr(training, "train_baseline", lambda **kwargs: real(
+        version=A, path=as_version(tiny_model, models_root, A, 0.5), meta={
+            "dev": {"served": {"accuracy": 0.5, "macro_f1": 0.5, "by_lang": {}}},
+            "serving": {"mode": "baseline", "transformer_weight": 0.0},
+            "threshold": 0.5, "training_seconds": 1}))
+    served_during_training: list[str | None] = []
+
+    def full(**kwargs: Any) -> Any:
+        served_during_training.append(registry.active_version(models_root))
+        path = as_version(tiny_model, models_root, B, 0.8)
+        return real(version=B, path=path,
+                    meta=json.loads((path / "meta.json").read_text("utf-8")))
+
+    monkeypatch.setattr(training, "train", full)
+    result = runner.invoke(cli.app, ["improve", "--baseline-first", "--models-root",
+                                     str(models_root)])
+    assert result.exit_code == 0, result.output
+    assert served_during_training == [A]
+    assert registry.active_version(models_root) == B
+    assert [r["version"] for r in registry.history(models_root)] == [A, B]
