@@ -145,6 +145,9 @@ def test_the_description_is_masked_where_it_is_shown(pg_client: Any, ticket: Tic
         ("gọi +84 903 123 456", "gọi [phone hidden]"),
         ("gọi 0283-829-1234", "gọi [phone hidden]"),
         ("mail An.Tran+hotline@so-gtvt.hochiminhcity.gov.vn ngay", "mail [email hidden] ngay"),
+        # nine digits is a phone number (a mobile written without its 0); eight is not
+        ("số 903 123 456", "số [phone hidden]"),
+        ("mã 12.345.678", "mã 12.345.678"),
         # not personal data: house numbers, dates, amounts stay readable
         ("nhà số 12/3 Lê Lợi", "nhà số 12/3 Lê Lợi"),
         ("từ 01.03.2026 đến nay", "từ 01.03.2026 đến nay"),
