@@ -67,7 +67,8 @@ TARGETS: tuple[Target, ...] = (
     Target("staff/service.py", ("tests/staff/test_access.py", "tests/staff/test_access_rules.py"),
            only=("*can_view*", "*check_view*", "*check_act*"),
            note="the access checks only (accounts and sessions are not in scope)"),
-    Target("intake/twilio_auth.py", ("tests/intake/test_twilio_auth.py",)),
+    Target("intake/twilio_auth.py",
+           ("tests/intake/test_twilio_auth.py", "tests/intake/test_twilio_signature_rules.py")),
 )
 
 COUNTED = ("killed", "survived", "no_tests", "timeout", "suspicious", "segfault")
