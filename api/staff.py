@@ -16,7 +16,7 @@ from httpbase.deps import SessionDep
 from staff import flows, queue
 from staff.deps import CsrfCheckedStaff, CurrentStaff
 from staff.models import Role
-from tickets import codes, redact
+from tickets import codes, duplicates, redact
 from tickets import service as tickets_service
 from tickets.models import Ticket
 
@@ -177,6 +177,35 @@ def list_tickets(
 def read_ticket(ticket_id: int, session: SessionDep, user: CurrentStaff) -> TicketDetail:
     ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=False)
     return detail(session, ticket)
+
+
+class DuplicateOut(BaseModel):
+    code: str
+    similarity: float
+    state: str
+    category_id: str | None
+    created_at: datetime
+
+
+@router.get(
+    "/tickets/{ticket_id}/duplicates",
+    response_model=list[DuplicateOut],
+    summary="Likely duplicates of a ticket, most similar first",
+)
+def likely_duplicates(
+    ticket_id: int, session: SessionDep, user: CurrentStaff
+) -> list[DuplicateOut]:
+    ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=False)
+    return [
+        DuplicateOut(
+            code=match.ticket.code,
+            similarity=match.similarity,
+            state=match.ticket.state,
+            category_id=match.ticket.category_id or match.ticket.predicted_category_id,
+            created_at=match.ticket.created_at,
+        )
+        for match in duplicates.likely_duplicates(session=session, ticket=ticket)
+    ]
 
 
 @router.post(

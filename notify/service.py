@@ -47,6 +47,9 @@ TEMPLATES = {
     "not_fixed_reopened": "Hotline 1022: thank you. Your report %(code)s is open again and back "
     "with %(agency)s. Follow it: %(link)s",
     "fix_thanks": "Hotline 1022: thank you for confirming that your report %(code)s is fixed.",
+    # --- duplicates (issue 16) ---
+    "master_resolved": "Hotline 1022: your report %(code)s was the same problem as report "
+    "%(master)s, which was resolved: %(resolution)s Follow it: %(link)s",
 }
 TEMPLATES["dossier_code_asked"] = (
     "Hotline 1022: your report %(code)s concerns an administrative procedure. If you have the "
@@ -67,6 +70,7 @@ SUBJECTS = {
     "fix_question": "Your report %(code)s: is it fixed?",
     "not_fixed_reopened": "Your report %(code)s is open again",
     "fix_thanks": "Your report %(code)s: thank you",
+    "master_resolved": "Your report %(code)s: the problem was resolved",
 }
 
 

@@ -7,6 +7,7 @@ from core.tasks import task
 from notify import (
     dossier_question,  # noqa: F401  (its subscriber registers on import)
     followup,  # noqa: F401  (its subscriber and tasks register on import)
+    merged,  # noqa: F401  (its subscriber registers on import)
     reactions,  # noqa: F401  (its subscribers register on import)
     service,
 )

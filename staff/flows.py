@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel import Session
 
 from core.dates import parse_date
-from core.errors import InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
 from staff import service
-from staff.models import StaffUser
+from staff.models import Role, StaffUser
 from tickets import service as tickets_service
 from tickets import workflow
 from tickets.models import ActorType, Ticket, TicketEvent
@@ -28,6 +28,8 @@ ACTIONS = (
     "schedule",
     "reject",
     "categorize",
+    "merge",
+    "unmerge",
 )
 
 
@@ -55,6 +57,8 @@ def perform(
 ) -> TicketEvent:
     if action not in ACTIONS:
         raise InvalidInput("Unknown action %(value)s.", field="action", value=action)
+    if action in ("merge", "unmerge"):
+        return _merge(session=session, user=user, ticket=ticket, action=action, payload=payload)
     service.check_act(user, ticket, triage=action == "categorize")
     actor = actor_of(user)
     if action == "acknowledge":
@@ -107,3 +111,32 @@ def perform(
         area_id=_str(payload, "area_id") or None,
         actor=actor,
     )
+
+
+def _merge(
+    *, session: Session, user: StaffUser, ticket: Ticket, action: str, payload: Mapping[str, Any]
+) -> TicketEvent:
+    """Merge a ticket into a master (or undo it). Within one agency its staff may; across
+    agencies only the triage desk (or an admin)."""
+    if action == "merge":
+        master = workflow.find_ticket(session=session, reference=_str(payload, "master"))
+    else:
+        if ticket.duplicate_of_id is None:
+            raise Conflict("This ticket is not merged into another.")
+        master = tickets_service.get_ticket(session=session, ticket_id=ticket.duplicate_of_id)
+    if user.role == Role.official:
+        raise Forbidden("City officials can read tickets but not change them.")
+    if master.agency_id != ticket.agency_id:
+        if user.role not in (Role.triage_agent, Role.admin):
+            raise Forbidden("Only the triage desk merges tickets of different agencies.")
+    else:
+        service.check_act(user, ticket)
+    if action == "merge":
+        return workflow.merge(
+            session=session,
+            ticket=ticket,
+            master=master,
+            actor=actor_of(user),
+            note=_str(payload, "note") or None,
+        )
+    return workflow.unmerge(session=session, ticket=ticket, actor=actor_of(user))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     text,
@@ -105,6 +106,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_state_resolve_due", "state", "resolve_due_at"),
         Index("ix_ticket_created_at", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
+        # duplicates (tickets.duplicates): the candidates of a report, by ward or by position
+        Index("ix_ticket_area_created", "area_id", "created_at"),
+        Index("ix_ticket_lat_lon", "latitude", "longitude"),
         # the estimate of time to fix: an agency's recent resolutions in a category (the
         # category first, so that the queue's agency lookups keep their own index)
         _partial_index(
@@ -289,6 +293,21 @@ class DossierComplaint(SQLModel, table=True):
     submitted_on: date | None = None
     submitted_via: str = Field(default=SubmittedVia.in_person, max_length=16)
     problem: str = Field(default=DossierProblem.late, max_length=24)
+
+
+class TicketEmbedding(SQLModel, table=True):
+    """The sentence embedding of a ticket's description (float32 bytes, unit length), written
+    by the worker after filing (tickets.duplicates); `model` names what made it."""
+
+    __tablename__ = "ticket_embedding"
+
+    ticket_id: int = Field(
+        sa_column=Column(
+            BigIntegerPK, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    model: str = Field(max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

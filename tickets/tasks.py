@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session
 
 from core.db import session_scope
 from core.events import subscriber
 from core.tasks import task
-from tickets import processing, sweeps
+from tickets import duplicates, processing, service, sweeps
 from tickets.classifier_port import load_classifier
+
+log = logging.getLogger(__name__)
 
 
 @subscriber("ticket.filed", name="tickets.process")
 def process(*, session: Session, ticket_id: int, event_id: int | None = None) -> str:
-    """Classify a new ticket and route it, or send it to the triage desk."""
-    return processing.process_ticket(
+    """Classify a new ticket and route it, or send it to the triage desk; store the embedding
+    of its description (tickets.duplicates) if it has none yet."""
+    outcome = processing.process_ticket(
         session=session, ticket_id=ticket_id, classifier=load_classifier()
     )
+    try:
+        ticket = service.get_ticket(session=session, ticket_id=ticket_id)
+        duplicates.embed_ticket(session=session, ticket=ticket)
+    except (ImportError, OSError) as error:  # no base model installed: no duplicate finding
+        log.warning("no embedding for ticket %s: %s", ticket_id, error)
+    return outcome
 
 
 @task("tickets.sweep_deadlines", every_seconds=60)

@@ -27,6 +27,8 @@ signed link or a verified contact for residents); these functions know only the 
     confirm_fixed        (no change of state)            ticket.fix_confirmed
     report_not_fixed     -> in_progress (same agency)    ticket.not_fixed
     record_no_answer     (no change of state)            ticket.fix_unanswered
+    merge                -> closed ("duplicate of ...")  ticket.merged (the master: merge_received)
+    unmerge              -> the state before the merge   ticket.unmerged (the master: merge_undone)
 
 A resolution carries an outcome (tickets.models.Outcome): fixed, not our responsibility
 (explained; a transfer is `transfer`), or cannot be done. "Scheduled for a date" is not a
@@ -38,8 +40,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core import events
 from core.clock import as_utc, utcnow
@@ -584,6 +587,11 @@ def _find_ticket(*, session: Session, reference: str) -> Ticket:
 # The resident's side ----------------------------------------------------------------------
 
 
+def find_ticket(*, session: Session, reference: str) -> Ticket:
+    """A ticket by id or tracking code (NotFound otherwise)."""
+    return _find_ticket(session=session, reference=reference)
+
+
 def can_reopen(ticket: Ticket) -> bool:
     return policy.within_reopen_window(ticket)
 
@@ -736,3 +744,79 @@ def record_no_answer(*, session: Session, ticket: Ticket) -> TicketEvent | None:
         return None
     ticket.fix_answer = FixAnswer.no_answer
     return _same_state(session, ticket, kind="fix_unanswered", public=False)
+
+
+# Duplicates: one problem, one ticket ------------------------------------------------------
+
+
+def merge(
+    *, session: Session, ticket: Ticket, master: Ticket, actor: Actor, note: str | None = None
+) -> TicketEvent:
+    """Close an open ticket as a duplicate of `master` (which keeps its own deadline). Both
+    audit trails show the merge; the duplicate's reporter follows the master (notify)."""
+    message = _text(note, field="note", required=False) or None
+    if master.id == ticket.id:
+        raise InvalidInput("A ticket cannot duplicate itself.", field="master")
+    if ticket.state not in lifecycle.OPEN_STATES:
+        raise Conflict("Only an open ticket can be merged into another.")
+    if master.duplicate_of_id is not None or master.state in lifecycle.FINAL_STATES:
+        raise InvalidInput(
+            "Ticket %(code)s cannot take duplicates: it is closed or itself merged.",
+            field="master",
+            code=master.code,
+        )
+    from_state = ticket.state
+    ticket.duplicate_of_id = master.id
+    event = _transition(
+        session=session,
+        ticket=ticket,
+        to_state=TicketState.closed,
+        kind="merged",
+        actor=actor,
+        message=message,
+        data={"duplicate_of": master.code, "from_state": str(from_state)},
+        checked=True,
+    )
+    _same_state(
+        session,
+        master,
+        kind="merge_received",
+        actor=actor,
+        data={"duplicate": ticket.code},
+        public=False,
+    )
+    return event
+
+
+def unmerge(*, session: Session, ticket: Ticket, actor: Actor) -> TicketEvent:
+    """Undo a merge: the ticket goes back to the state it had, with its own deadline."""
+    if ticket.duplicate_of_id is None or ticket.state != TicketState.closed:
+        raise Conflict("This ticket is not merged into another.")
+    merged = session.execute(
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id) == ticket.id, col(TicketEvent.kind) == "merged")
+        .order_by(col(TicketEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    back_to = (merged.data if merged is not None else {}).get("from_state") or "triage"
+    master = session.get(Ticket, ticket.duplicate_of_id)
+    ticket.duplicate_of_id = None
+    event = _transition(
+        session=session,
+        ticket=ticket,
+        to_state=TicketState(back_to),
+        kind="unmerged",
+        actor=actor,
+        data={"duplicate_of": master.code if master else None},
+        checked=True,
+    )
+    if master is not None:
+        _same_state(
+            session,
+            master,
+            kind="merge_undone",
+            actor=actor,
+            data={"duplicate": ticket.code},
+            public=False,
+        )
+    return event

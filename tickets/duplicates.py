@@ -1,0 +1,315 @@
+"""Likely duplicates of a report: an indexed SQL filter, then a vectorised score.
+
+1. **Candidates** (`candidates`): tickets in the same ward or a neighbouring one (wards whose
+   centres lie within NEIGHBOUR_KM), or within RADIUS_KM where both have coordinates; filed
+   inside the category's window (`duplicate_window_hours` in routing/data/taxonomy.toml: a
+   pothole stays for weeks, a noise complaint for a night) before or after the report; open, or
+   resolved inside that window; not themselves merged into another ticket. The indexes
+   `ix_ticket_area_created` and `ix_ticket_lat_lon` serve it on PostgreSQL and SQLite; at most
+   MAX_CANDIDATES rows come back.
+2. **Score** (`score`): the cosine of the stored sentence embeddings (classify.embedding; the
+   base model is English-centric, so across Vietnamese and English the cosine is low) joined
+   with signals that carry across languages: the same category (set or predicted), shared
+   street/landmark names after folding diacritics, the same ward. One number in [0, 1];
+   THRESHOLD was chosen on classify/data/duplicates/tune.jsonl and is measured on the separate
+   classify/data/duplicates/pairs.jsonl (`hotline duplicates eval`).
+
+The embedding is computed in the worker (`tickets.embed`, a subscriber to `ticket.filed`),
+never in a web request; a ticket without one yet is scored without the cosine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session, col
+
+from core.clock import as_utc
+from places import service as places_service
+from places.gazetteer import distance_km
+from places.text import tokenize
+from routing.taxonomy import load_taxonomy
+from tickets import lifecycle
+from tickets.models import Ticket, TicketEmbedding, TicketState
+
+NEIGHBOUR_KM = 2.5
+RADIUS_KM = 0.5
+MAX_CANDIDATES = 300
+DEFAULT_WINDOW_HOURS = 7 * 24
+# the score's weights (sum 1) and the served threshold (see the module's docstring)
+W_COSINE, W_CATEGORY, W_PLACE, W_WARD = 0.40, 0.30, 0.15, 0.15
+UNKNOWN_CATEGORY = 0.35  # the share of W_CATEGORY when one side has no category yet
+THRESHOLD = 0.70
+
+OPEN_STATES = tuple(s.value for s in lifecycle.OPEN_STATES)
+
+
+@dataclass(frozen=True)
+class Match:
+    ticket: Ticket
+    similarity: float
+    cosine: float | None
+
+
+# --------------------------------------------------------------------------- the window, places
+
+
+def window_hours(category_id: str | None) -> int:
+    if category_id:
+        for category in load_taxonomy().categories:
+            if category["id"] == category_id:
+                return int(category.get("duplicate_window_hours", DEFAULT_WINDOW_HOURS))
+    return DEFAULT_WINDOW_HOURS
+
+
+def category_of(ticket: Ticket) -> str | None:
+    category = ticket.category_id or ticket.predicted_category_id
+    return None if category in (None, "other") else category
+
+
+@lru_cache(maxsize=1024)
+def neighbour_wards(ward_code: str) -> tuple[str, ...]:
+    """The ward and those whose centres lie within NEIGHBOUR_KM of its centre."""
+    wards = places_service.gazetteer().wards
+    ward = wards.get(ward_code)
+    if ward is None or ward.lat is None or ward.lon is None:
+        return (ward_code,)
+    near = [
+        other.code
+        for other in wards.values()
+        if other.lat is not None
+        and other.lon is not None
+        and distance_km(ward.lat, ward.lon, other.lat, other.lon) <= NEIGHBOUR_KM
+    ]
+    return tuple(sorted(set(near) | {ward_code}))
+
+
+@lru_cache(maxsize=4096)
+def place_keys(text: str) -> frozenset[str]:
+    """Street and landmark names written in a text, folded: runs of two to four capitalised
+    words ("Nguyễn Oanh", "Nguyen Oanh" -> ``nguyenoanh``) and the place reader's street."""
+    _, tokens = tokenize(text or "")
+    keys: set[str] = set()
+    run: list[str] = []
+    for token in [*tokens, None]:
+        if token is not None and token.capitalised and not token.after_digit:
+            run.append(token.text)
+            continue
+        if 2 <= len(run) <= 4:
+            keys.add("".join(run))
+        elif len(run) > 4:
+            keys.update("".join(run[i : i + 2]) for i in range(len(run) - 1))
+        run = []
+    street = places_service.read_place(text).street if text else None
+    if street:
+        keys.add(street)
+    return frozenset(keys)
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ignore[no-untyped-def]
+    """The indexed filter (a SELECT of Ticket rows), or None when the report has no place."""
+    created = as_utc(ticket.created_at)
+    assert created is not None
+    window = timedelta(hours=window_hours(category_of(ticket)))
+    places: list[Any] = []
+    if ticket.area_id:
+        places.append(col(Ticket.area_id).in_(neighbour_wards(ticket.area_id)))
+    if ticket.latitude is not None and ticket.longitude is not None:
+        dlat = RADIUS_KM / 111.0
+        dlon = RADIUS_KM / (111.0 * max(0.2, float(np.cos(np.radians(ticket.latitude)))))
+        places.append(
+            and_(
+                col(Ticket.latitude).between(ticket.latitude - dlat, ticket.latitude + dlat),
+                col(Ticket.longitude).between(ticket.longitude - dlon, ticket.longitude + dlon),
+            )
+        )
+    if not places:
+        return None
+    return (
+        select(Ticket)
+        .where(
+            or_(*places),
+            col(Ticket.created_at).between(created - window, created + window),
+            col(Ticket.id) != ticket.id,
+            col(Ticket.duplicate_of_id).is_(None),
+            or_(
+                col(Ticket.state).in_(OPEN_STATES),
+                and_(
+                    col(Ticket.state) == TicketState.resolved,
+                    col(Ticket.resolved_at) >= created - window,
+                ),
+            ),
+        )
+        .order_by(col(Ticket.created_at).desc())
+        .limit(limit)
+    )
+
+
+def candidates(*, session: Session, ticket: Ticket, limit: int = MAX_CANDIDATES) -> list[Ticket]:
+    query = candidate_query(ticket, limit=limit)
+    if query is None:
+        return []
+    return list(session.execute(query).scalars())
+
+
+# --------------------------------------------------------------------------- embeddings, score
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float32)
+
+
+def vectors(*, session: Session, ticket_ids: Sequence[int]) -> dict[int, np.ndarray]:
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(col(TicketEmbedding.ticket_id), col(TicketEmbedding.vector)).where(
+            col(TicketEmbedding.ticket_id).in_(list(ticket_ids))
+        )
+    ).all()
+    return {int(ticket_id): from_bytes(vector) for ticket_id, vector in rows}
+
+
+def store_vector(*, session: Session, ticket_id: int, vector: np.ndarray, model: str) -> None:
+    row = session.get(TicketEmbedding, ticket_id)
+    if row is None:
+        row = TicketEmbedding(ticket_id=ticket_id, model=model, vector=to_bytes(vector))
+    else:
+        row.model, row.vector = model, to_bytes(vector)
+    session.add(row)
+    session.flush()
+
+
+def score(
+    *,
+    cosine: np.ndarray,
+    same_category: np.ndarray,
+    shared_place: np.ndarray,
+    same_ward: np.ndarray,
+) -> np.ndarray:
+    """All arrays of one length; `same_category` is 1, 0, or UNKNOWN_CATEGORY; cosine may hold
+    NaN (no embedding yet), which counts as 0."""
+    cos = np.clip(np.nan_to_num(cosine, nan=0.0), 0.0, 1.0)
+    return (
+        W_COSINE * cos
+        + W_CATEGORY * same_category
+        + W_PLACE * shared_place
+        + W_WARD * same_ward
+    )
+
+
+def category_signal(a: str | None, b: str | None) -> float:
+    if a is None or b is None:
+        return UNKNOWN_CATEGORY
+    return 1.0 if a == b else 0.0
+
+
+def place_signal(a: Iterable[str], b: Iterable[str]) -> float:
+    return 1.0 if set(a) & set(b) else 0.0
+
+
+def near(ticket: Ticket, other: Ticket) -> bool:
+    """The same ward, or within RADIUS_KM where both have coordinates."""
+    if ticket.area_id and ticket.area_id == other.area_id:
+        return True
+    if None in (ticket.latitude, ticket.longitude, other.latitude, other.longitude):
+        return False
+    return (
+        distance_km(
+            float(ticket.latitude),  # type: ignore[arg-type]
+            float(ticket.longitude),  # type: ignore[arg-type]
+            float(other.latitude),  # type: ignore[arg-type]
+            float(other.longitude),  # type: ignore[arg-type]
+        )
+        <= RADIUS_KM
+    )
+
+
+def rank(
+    *, session: Session, ticket: Ticket, pool: Sequence[Ticket], threshold: float = THRESHOLD
+) -> list[Match]:
+    """Score every candidate at once; those at or above `threshold`, best first."""
+    if not pool:
+        return []
+    assert ticket.id is not None
+    found = vectors(session=session, ticket_ids=[ticket.id, *[int(t.id or 0) for t in pool]])
+    mine = found.get(ticket.id)
+    cosine = np.full(len(pool), np.nan)
+    if mine is not None:
+        have = [i for i, t in enumerate(pool) if t.id in found]
+        if have:
+            matrix = np.vstack([found[int(pool[i].id or 0)] for i in have])
+            cosine[have] = matrix @ mine
+    keys = place_keys(ticket.description)
+    mine_category = category_of(ticket)
+    scores = score(
+        cosine=cosine,
+        same_category=np.array([category_signal(mine_category, category_of(t)) for t in pool]),
+        shared_place=np.array([place_signal(keys, place_keys(t.description)) for t in pool]),
+        same_ward=np.array([1.0 if near(ticket, t) else 0.0 for t in pool]),
+    )
+    order = np.argsort(-scores, kind="stable")
+    return [
+        Match(
+            ticket=pool[i],
+            similarity=round(float(scores[i]), 3),
+            cosine=None if np.isnan(cosine[i]) else round(float(cosine[i]), 3),
+        )
+        for i in order
+        if scores[i] >= threshold
+    ]
+
+
+def likely_duplicates(
+    *, session: Session, ticket: Ticket, limit: int = 10, threshold: float = THRESHOLD
+) -> list[Match]:
+    pool = candidates(session=session, ticket=ticket)
+    return rank(session=session, ticket=ticket, pool=pool, threshold=threshold)[:limit]
+
+
+def pair_score(
+    *,
+    cosine: float | None,
+    category_a: str | None,
+    category_b: str | None,
+    text_a: str,
+    text_b: str,
+    same_ward: bool,
+) -> float:
+    """The score of one pair (the evaluation's path: the same formula as `rank`)."""
+    return float(
+        score(
+            cosine=np.array([np.nan if cosine is None else cosine]),
+            same_category=np.array([category_signal(category_a, category_b)]),
+            shared_place=np.array([place_signal(place_keys(text_a), place_keys(text_b))]),
+            same_ward=np.array([1.0 if same_ward else 0.0]),
+        )[0]
+    )
+
+
+def embed_ticket(*, session: Session, ticket: Ticket) -> bool:
+    """Compute and store the embedding of a ticket's description (the worker's job). False when
+    it is already there."""
+    from classify import embedding  # lazy: torch and transformers, in workers only
+
+    assert ticket.id is not None
+    existing = session.get(TicketEmbedding, ticket.id)
+    if existing is not None and existing.model == embedding.model_name():
+        return False
+    vector = embedding.embed([ticket.description])[0]
+    store_vector(session=session, ticket_id=ticket.id, vector=vector, model=embedding.model_name())
+    return True
+
