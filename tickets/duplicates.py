@@ -43,9 +43,10 @@ RADIUS_KM = 0.5
 MAX_CANDIDATES = 300
 DEFAULT_WINDOW_HOURS = 7 * 24
 # the score's weights (sum 1) and the served threshold (see the module's docstring)
-W_COSINE, W_CATEGORY, W_PLACE, W_WARD = 0.40, 0.30, 0.15, 0.15
+W_COSINE, W_CATEGORY, W_PLACE, W_WARD = 0.35, 0.30, 0.20, 0.15
 UNKNOWN_CATEGORY = 0.35  # the share of W_CATEGORY when one side has no category yet
-THRESHOLD = 0.70
+UNKNOWN_PLACE = 0.5  # the share of W_PLACE when one text names no street or landmark
+THRESHOLD = 0.73
 
 OPEN_STATES = tuple(s.value for s in lifecycle.OPEN_STATES)
 
@@ -218,7 +219,12 @@ def category_signal(a: str | None, b: str | None) -> float:
 
 
 def place_signal(a: Iterable[str], b: Iterable[str]) -> float:
-    return 1.0 if set(a) & set(b) else 0.0
+    """1 when both name a street or landmark in common, 0 when both name places but none in
+    common (two different places), UNKNOWN_PLACE when one names none (no evidence either way)."""
+    first, second = set(a), set(b)
+    if first & second:
+        return 1.0
+    return 0.0 if first and second else UNKNOWN_PLACE
 
 
 def near(ticket: Ticket, other: Ticket) -> bool:

@@ -17,17 +17,25 @@ log = logging.getLogger(__name__)
 
 @subscriber("ticket.filed", name="tickets.process")
 def process(*, session: Session, ticket_id: int, event_id: int | None = None) -> str:
-    """Classify a new ticket and route it, or send it to the triage desk; store the embedding
-    of its description (tickets.duplicates) if it has none yet."""
-    outcome = processing.process_ticket(
+    """Classify a new ticket and route it, or send it to the triage desk."""
+    return processing.process_ticket(
         session=session, ticket_id=ticket_id, classifier=load_classifier()
     )
+
+
+def embed(*, session: Session, ticket_id: int, event_id: int | None = None) -> bool:
+    """Store the sentence embedding of a report's description (tickets.duplicates), once:
+    after processing (its own task, so that loading the model never delays routing)."""
+    ticket = service.get_ticket(session=session, ticket_id=ticket_id)
     try:
-        ticket = service.get_ticket(session=session, ticket_id=ticket_id)
-        duplicates.embed_ticket(session=session, ticket=ticket)
+        return duplicates.embed_ticket(session=session, ticket=ticket)
     except (ImportError, OSError) as error:  # no base model installed: no duplicate finding
         log.warning("no embedding for ticket %s: %s", ticket_id, error)
-    return outcome
+        return False
+
+
+subscriber("ticket.routed", name="tickets.embed_routed")(embed)
+subscriber("ticket.sent_to_triage", name="tickets.embed_triaged")(embed)
 
 
 @task("tickets.sweep_deadlines", every_seconds=60)
