@@ -293,11 +293,14 @@ class DossierComplaint(SQLModel, table=True):
     submitted_on: date | None = None
     submitted_via: str = Field(default=SubmittedVia.in_person, max_length=16)
     problem: str = Field(default=DossierProblem.late, max_length=24)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class TicketEmbedding(SQLModel, table=True):
     """The sentence embedding of a ticket's description (float32 bytes, unit length), written
-    by the worker after filing (tickets.duplicates); `model` names what made it."""
+    by the worker after processing (tickets.duplicates); `model` names what made it."""
 
     __tablename__ = "ticket_embedding"
 
