@@ -111,7 +111,7 @@ def fill(conn, *, start: int, count: int, per_day: int) -> None:  # type: ignore
                 SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total
                 FROM area
             ), series AS (
-                SELECT g, now() - (random() * make_interval(days => :days)) AS at,
+                SELECT g, now() - (random() * make_interval(secs => :secs)) AS at,
                        floor(random() * 100000)::int AS r
                 FROM generate_series(:start + 1, :start + :count) AS g
             )
@@ -132,7 +132,7 @@ def fill(conn, *, start: int, count: int, per_day: int) -> None:  # type: ignore
             JOIN wards w ON w.n = s.r % w.total
             """
         ),
-        {"start": start, "count": count, "days": max(1.0, count / per_day)},
+        {"start": start, "count": count, "secs": max(1.0, count / per_day) * 86400.0},
     )
     rows = conn.execute(
         text("SELECT t.id FROM ticket t LEFT JOIN ticket_embedding e ON e.ticket_id = t.id "

@@ -27,6 +27,8 @@ STATE_LABELS = {
     "rejected": "Rejected",
 }
 EVENT_LABELS = {
+    "merged": "Same problem as another report: followed there",
+    "unmerged": "Followed on its own again",
     "created": "Report received",
     "sent_to_triage": "Passed to the hotline desk for sorting",
     "routed": "Sent to the responsible agency",

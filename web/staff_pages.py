@@ -19,7 +19,7 @@ from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
 from staff import flows, queue, service
 from staff.deps import CsrfCheckedStaff, CurrentStaff, require_roles
 from staff.models import Role, StaffUser
-from tickets import codes, dossiers, lifecycle, redact
+from tickets import codes, dossiers, duplicates, lifecycle, redact
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
 from tickets.public import EVENT_LABELS, STATE_LABELS
@@ -41,6 +41,8 @@ STAFF_EVENT_LABELS = {
     "photo_hidden": "Photo hidden from the public",
     "message_published": "Resident's words published",
     "message_hidden": "Resident's words hidden from the public",
+    "merge_received": "A duplicate report was merged into this one",
+    "merge_undone": "A merged duplicate was separated again",
 }
 
 
@@ -210,6 +212,12 @@ def ticket_page(
             "other_category": OTHER_CATEGORY,
             "area": session.get(Area, ticket.area_id) if ticket.area_id else None,
             "dossier": _dossier_view(session, ticket),
+            "likely_duplicates": (
+                duplicates.likely_duplicates(session=session, ticket=ticket, limit=5)
+                if ticket.duplicate_of_id is None
+                else []
+            ),
+            "can_merge": user.role != Role.official,
             "error": error,
             "values": values or {},
             "done": request.query_params.get("done"),

@@ -151,3 +151,25 @@ def trail(session: Session, ticket: Ticket) -> list[TicketEvent]:
     return list(session.execute(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     ).scalars())
+
+
+def test_the_staff_page_lists_duplicates_and_merges_through_the_form(
+    pg_session, pg_client
+) -> None:
+    master = filed(pg_session, EN, category="water_supply", agency_id="water_utility")
+    dup = filed(pg_session, VI, category="water_supply", agency_id="water_utility")
+    pg_session.commit()
+    csrf = helpers.login(pg_client, helpers.user(pg_session, "agent", "water_utility"))
+    page = pg_client.get(f"/staff/tickets/{dup.id}?lang=vi")
+    assert f'data-duplicate="{master.code}"' in page.text and "Có thể trùng lặp" in page.text
+    answer = pg_client.post(f"/staff/tickets/{dup.id}/merge",
+                            data={"csrf_token": csrf, "master": master.code},
+                            follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    pg_session.refresh(dup)
+    assert (dup.state, dup.duplicate_of_id) == ("closed", master.id)
+    page = pg_client.get(f"/staff/tickets/{dup.id}")
+    assert 'id="form-unmerge"' in page.text
+    bad = pg_client.post(f"/staff/tickets/{master.id}/merge",
+                         data={"csrf_token": csrf, "master": "NOSUCHCODE"}, follow_redirects=False)
+    assert bad.status_code == 404
