@@ -15,7 +15,15 @@ from fastapi.responses import JSONResponse, Response
 from core.errors import Forbidden, InvalidInput
 from core.i18n import gettext
 from core.settings import get_settings
-from dashboard import drilldown, procedures, rollup, scoreboard_views, service, tables
+from dashboard import (
+    drilldown,
+    hotspots,
+    procedures,
+    rollup,
+    scoreboard_views,
+    service,
+    tables,
+)
 from dashboard.service import Filters
 from httpbase.deps import LanguageDep, SessionDep
 from httpbase.render import render
@@ -182,6 +190,32 @@ def procedure_complaints(
             "filters": filters,
             "breakdown": procedures.breakdown(session=session, filters=filters, language=language),
             "fmt_share": tables.fmt_share,
+        },
+    )
+
+
+@pages.get("/dashboard/hotspots")
+def hotspot_page(
+    request: Request,
+    session: SessionDep,
+    viewer: Viewer,
+    filters: FiltersDep,
+    language: LanguageDep,
+) -> Response:
+    """Clusters of one category in one ward, with size and growth; problems against reports."""
+    labels = tables.Labels(session, language)
+    return render(
+        request,
+        "dashboard/hotspots.html",
+        {
+            "viewer": viewer,
+            "filters": filters,
+            "summary": hotspots.summary(session=session, filters=filters),
+            "names": labels.names,
+            "fmt_share": tables.fmt_share,
+            "drill": lambda spot: tables.drill_url(
+                filters, "created", category_id=spot.category_id, area_id=spot.area_id
+            ),
         },
     )
 

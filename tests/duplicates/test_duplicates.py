@@ -173,3 +173,23 @@ def test_the_staff_page_lists_duplicates_and_merges_through_the_form(
     bad = pg_client.post(f"/staff/tickets/{master.id}/merge",
                          data={"csrf_token": csrf, "master": "NOSUCHCODE"}, follow_redirects=False)
     assert bad.status_code == 404
+
+
+def test_hotspots_count_a_merged_problem_once_and_its_reports_twice(
+    pg_session, pg_client
+) -> None:
+    master = filed(pg_session, EN, category="water_supply", agency_id="water_utility")
+    dup = filed(pg_session, VI, category="water_supply", agency_id="water_utility")
+    filed(pg_session, "No water since morning on Nguyen Oanh", category="water_supply",
+          agency_id="water_utility")
+    agent = helpers.user(pg_session, "agent", "water_utility")
+    flows.perform(session=pg_session, user=agent, ticket=dup, action="merge",
+                  payload={"master": master.code})
+    pg_session.commit()
+    helpers.login(pg_client, helpers.user(pg_session, "official", None))
+    page = pg_client.get("/dashboard/hotspots?lang=vi")
+    assert page.status_code == 200, page.text
+    assert 'id="problems">2<' in page.text and 'id="reports">3<' in page.text
+    row = page.text.split(f'data-key="water_supply:{WARD}"')[1].split("</tr>")[0]
+    assert "<td>2</td>" in row and ">3</a>" in row  # problems, reports
+    assert "figure=created" in row and f"area_id={WARD}" in row
