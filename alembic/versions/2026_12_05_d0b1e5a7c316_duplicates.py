@@ -1,7 +1,7 @@
 """duplicates: ticket embeddings and the candidate indexes
 
 Revision ID: d0b1e5a7c316
-Revises: 908f971f51bc
+Revises: c3d9e1f2a7b4
 Create Date: 2026-12-05 09:40:00.000000
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import core.db
 from alembic import op
 
 revision: str = 'd0b1e5a7c316'
-down_revision: str | Sequence[str] | None = '908f971f51bc'
+down_revision: str | Sequence[str] | None = 'c3d9e1f2a7b4'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
