@@ -177,3 +177,16 @@ def test_the_sweep_closes_through_the_workflow_with_an_event(pg_session, heard) 
         assert sweeps.close_resolved(session=pg_session, now=later) == 0
     finally:
         set_clock(None)
+
+
+def test_a_staff_note_never_reaches_a_public_surface(pg_client, pg_session) -> None:
+    """Internal notes are private events: the status page and the JSON API leave them out."""
+    ticket = factories.routed_ticket(pg_session)
+    workflow.add_note(
+        session=pg_session, ticket=ticket, text="Ghi chú nội bộ: gọi nhà thầu", actor=STAFF
+    )
+    page = pg_client.get(f"/status/{ticket.code}?lang=vi").text
+    data = pg_client.get(f"/api/v1/reports/{ticket.code}").json()
+    assert "nội bộ" not in page and "nhà thầu" not in page
+    assert "note" not in [event["kind"] for event in data["timeline"]]
+    assert "nội bộ" not in str(data)
