@@ -94,7 +94,7 @@ def _report(size: int, runs: int) -> None:
     from sqlalchemy import func, select, text
 
     from core.db import session_scope
-    from dashboard import drilldown, rollup, service, tables
+    from dashboard import drilldown, rollup, scoreboard, service, tables
     from dashboard.models import dashboard_daily
 
     with session_scope() as session:
@@ -128,6 +128,8 @@ def _report(size: int, runs: int) -> None:
             session=session, filters=service.Filters(**{**year.__dict__,
                                                         "category_id": "drainage"}),
             figure="created", page=20)))
+        cases.append(("scoreboard (month, 90 days, 6-month trend)", lambda: scoreboard.build(
+            session=session, language="vi")))
         print(f"   {'query':<52} {'median ms':>10} {'max ms':>8}")
         worst = 0.0
         for name, function in cases:
@@ -136,6 +138,9 @@ def _report(size: int, runs: int) -> None:
                 worst = max(worst, median)
             print(f"   {name:<52} {median:>10.1f} {highest:>8.1f}", flush=True)
         print(f"   slowest figure (median): {worst:.1f} ms at {size:,} tickets")
+        board_ms, board_max = _time(lambda: scoreboard.build(session=session, language="vi"), runs)
+        print(f"   scoreboard: {board_ms:.1f} ms median, {board_max:.1f} ms max at {size:,} tickets"
+              f" (the page's figures; budget 300 ms)")
         session.rollback()
 
     # the periodic refresh after a minute of activity: 500 tickets of recent days change

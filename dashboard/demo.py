@@ -42,7 +42,8 @@ TICKET_COLUMNS = (
     "model_version", "urgent", "emergency", "agency_id", "created_at", "updated_at",
     "routed_at", "ack_due_at", "acknowledged_at", "resolve_due_at", "resolved_at", "closed_at",
     "paused_at", "paused_seconds", "ack_overdue", "resolve_overdue", "resolution", "rating",
-    "rated_at", "reopen_count", "transfer_count",
+    "rated_at", "reopen_count", "transfer_count", "outcome", "fix_answer", "fix_asked_at",
+    "not_fixed_count",
 )
 EVENT_COLUMNS = (
     "ticket_id", "created_at", "kind", "actor_type", "actor_label", "from_state", "to_state",
@@ -258,6 +259,11 @@ def generate(
         rated_at = resolved + rng.exponential(86400, n)
         rated &= rated_at < now_ts
         urgent = rng.random(n) < 0.02
+        # closing the loop: what the agency said, and what the resident answered when asked
+        outcome_draw = rng.random(n)
+        asked_at = resolved + 7 * 86400
+        asked = (rng.random(n) < 0.6) & (asked_at < now_ts)
+        answer_draw = rng.random(n)
         language_en = rng.random(n) < 0.08
         confidence = np.round(rng.beta(8, 1.6, n), 3)
         ids = list(range(first_id + produced, first_id + produced + n))
@@ -282,6 +288,9 @@ def generate(
             rating_value = None
             rated_value = None
             reopen_count = int(reopened[i])
+            outcome: str | None = None
+            fix_answer: str | None = None
+            fix_asked_at = None
             if rejected[i]:
                 state, ack_at, res_at = TicketState.rejected.value, None, None
                 closed_at = ts(np.array([created[i] + 20 * 3600]))[0]
@@ -294,6 +303,12 @@ def generate(
                 if reopened[i] and not rerun[i]:
                     state, closed_at = TicketState.in_progress.value, None
                 resolution = "Đã xử lý xong."
+                outcome = ("fixed" if outcome_draw[i] < 0.9 else
+                           "not_responsible" if outcome_draw[i] < 0.96 else "cannot_be_done")
+                if outcome == "fixed" and asked[i] and state != TicketState.in_progress.value:
+                    fix_asked_at = ts(np.array([asked_at[i]]))[0]
+                    fix_answer = "fixed" if answer_draw[i] < (0.75 if on_time_final[i] else 0.5) \
+                        else "no_answer"
                 if rated[i] and state != TicketState.in_progress.value:
                     rating_value, rated_value = int(rating[i]), rated_at_l[i]
                 updated = closed_at or res_at
@@ -328,7 +343,8 @@ def generate(
                     resolve_due_l[i] if state != "triage" else None,
                     res_at if state not in ("rejected",) else None, closed_at, paused_at,
                     row_pause, False, False, resolution, rating_value, rated_value,
-                    reopen_count, int(moved),
+                    reopen_count, int(moved), outcome, fix_answer, fix_asked_at,
+                    reopen_count,  # in the demo every reopening is a "not fixed"
                 )
             )
             events.append(

@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.settings import get_settings
 from dashboard import service
-from dashboard.models import RESOLVE_BUCKETS
+from dashboard.models import RESOLVE_BUCKETS, dashboard_daily
+from routing.models import Agency
 from routing.taxonomy import TRIAGE_AGENCY
 
 ROLLING_DAYS = 90
@@ -128,6 +130,44 @@ class Scoreboard:
         return self.ranked + self.unranked
 
 
+TREND_COLUMNS = ("created", "resolved_on_time", "resolved_late", "resolve_missed")
+
+
+def _per_agency(
+    session: Session, start: date, end: date, columns: tuple[str, ...]
+) -> dict[str | None, dict[str, int]]:
+    rows = service.sums(
+        session=session,
+        filters=service.Filters(start=start, end=end),
+        group="agency_id",
+        columns=columns,
+    )
+    return {row["key"]: row for row in rows}
+
+
+def _per_agency_and_month(
+    session: Session, start: date, end: date
+) -> dict[str, dict[date, dict[str, int]]]:
+    D = dashboard_daily.c
+    if session.get_bind().dialect.name == "sqlite":
+        month = func.strftime("%Y-%m", D.day)
+    else:
+        month = func.to_char(D.day, "YYYY-MM")
+    query = (
+        select(D.agency_id, month.label("month"),
+               *(func.sum(D[name]).label(name) for name in TREND_COLUMNS))
+        .where(D.level == "city", D.day.between(start, end))
+        .group_by(D.agency_id, month)
+    )
+    result: dict[str, dict[date, dict[str, int]]] = {}
+    for row in session.execute(query).mappings():
+        first = date.fromisoformat(f"{row['month']}-01")
+        result.setdefault(row["agency_id"], {})[first] = {
+            name: int(row[name] or 0) for name in TREND_COLUMNS
+        }
+    return result
+
+
 def parse_month(value: str | None, today: date) -> date:
     if not value:
         return today.replace(day=1)
@@ -175,45 +215,36 @@ def build(
     minimum = get_settings().scoreboard_min_reports
     rolling_start = today - timedelta(days=ROLLING_DAYS - 1)
     trend_months = _months_back(today.replace(day=1), TREND_MONTHS)
-    first = min(shown, rolling_start, trend_months[0])
-    rows = service.sums(
-        session=session,
-        filters=service.Filters(start=first, end=today),
-        group="agency_id",
-        by_day=True,
-        columns=COLUMNS,
-    )
+    # three narrow reads of the city-level roll-up (a few thousand rows at any size): the
+    # rolling window and the month summed per agency, the trend's four counts per agency and
+    # month
+    rolling = _per_agency(session, rolling_start, today, COLUMNS)
+    month = _per_agency(session, shown, min(_month_end(shown), today), COLUMNS)
+    per_month = _per_agency_and_month(session, trend_months[0], today)
+    agencies = {
+        key for key in (*rolling, *month, *per_month)
+        if key is not None and key != TRIAGE_AGENCY
+    }
     empty = dict.fromkeys(COLUMNS, 0)
-    per: dict[str, dict[Any, dict[str, int]]] = {}
-    for row in rows:
-        agency = row["key"]
-        if agency is None or agency == TRIAGE_AGENCY:
-            continue
-        day: date = row["day"]
-        buckets = per.setdefault(agency, {})
-        keys: list[Any] = [day.replace(day=1)]
-        if rolling_start <= day <= today:
-            keys.append("rolling")
-        if shown <= day <= _month_end(shown):
-            keys.append("shown")
-        for key in keys:
-            target = buckets.setdefault(key, dict(empty))
-            for name in COLUMNS:
-                target[name] += row[name]
-    names = service.names(session=session, language=language)["agency_id"]
+    attr = "name_vi" if language == "vi" else "name_en"
+    names = {
+        row[0]: row[1]
+        for row in session.execute(select(col(Agency.id), getattr(Agency, attr))).all()
+    }
     scores = []
-    for agency, buckets in per.items():
+    for agency in agencies:
         trend = []
         for trend_month in trend_months:
-            values = figures(buckets.get(trend_month, empty))
-            trend.append({"month": trend_month, "received": values["received"],
-                          "resolved_on_time_rate": values["resolved_on_time_rate"]})
+            counts = per_month.get(agency, {}).get(trend_month, dict.fromkeys(TREND_COLUMNS, 0))
+            decided = sum(counts[name] for name in TREND_COLUMNS[1:])
+            trend.append({"month": trend_month, "received": counts["created"],
+                          "resolved_on_time_rate": _share(counts["resolved_on_time"], decided)})
         scores.append(
             AgencyScore(
                 agency_id=agency,
                 name=names.get(agency, agency),
-                month=figures(buckets.get("shown", empty)),
-                rolling=figures(buckets.get("rolling", empty)),
+                month=figures(month.get(agency, empty)),
+                rolling=figures(rolling.get(agency, empty)),
                 trend=trend,
                 trend_direction=_direction(trend),
             )

@@ -337,38 +337,54 @@ def _decide(
     return Outcome("report", [*advice, receipt], ticket_id=ticket.id)
 
 
-def _prefix(form: str, table: dict[str, str]) -> str | None:
-    for prefix in table:
-        if form == prefix or form.startswith(prefix + " "):
-            return prefix
+def fix_answer_kind(form: str) -> str | None:
+    """What a message (in keyword form) says to "is it fixed?": "stop" (no more questions),
+    "not_fixed", "fixed", or None when it is not an answer to it. Shared with Zalo."""
+    if form in STOP_QUESTION_WORDS:
+        return "stop"
+    for kind, table in (("not_fixed", NOT_FIXED_PREFIXES), ("fixed", FIXED_PREFIXES)):
+        if any(form == prefix or form.startswith(prefix + " ") for prefix in table):
+            return kind
     return None
+
+
+def apply_fix_answer(
+    *, session: Session, kind: str, ticket: Ticket, text: str, channel: str
+) -> None:
+    """Through the workflow: "not fixed" reopens to the same agency with the resident's words."""
+    if kind == "stop":
+        notify_service.stop_questions(session=session, ticket=ticket)
+    elif kind == "not_fixed":
+        workflow.report_not_fixed(session=session, ticket=ticket, text=text, channel=channel)
+    else:
+        workflow.confirm_fixed(session=session, ticket=ticket, channel=channel, text=text)
+
+
+def stop_questions_reply(language: str) -> str:
+    return gettext(
+        language,
+        "Hotline 1022: we will not ask you whether your reports are fixed any more.",
+    )
 
 
 def _fix_answer(*, session: Session, phone: str, body: str, form: str) -> Outcome | None:
     """An answer to "is it fixed?" from a number that was asked; None when it is not one."""
-    stop = STOP_QUESTION_WORDS.get(form)
+    kind = fix_answer_kind(form)
+    if kind is None:
+        return None
     asked = ticket_replies.latest_asked_ticket(session=session, phone=phone)
-    if stop is not None:
+    if kind == "stop":
         ticket = asked or ticket_replies.latest_ticket(session=session, phone=phone)
         if ticket is None:
             return None
-        notify_service.stop_questions(session=session, ticket=ticket)
-        return Outcome(
-            "stop_questions",
-            [gettext(stop, "Hotline 1022: we will not ask you whether your reports are fixed "
-                           "any more.")],
-            ticket_id=ticket.id,
-        )
+        apply_fix_answer(session=session, kind=kind, ticket=ticket, text=body, channel="sms")
+        return Outcome("stop_questions", [stop_questions_reply(STOP_QUESTION_WORDS[form])],
+                       ticket_id=ticket.id)
     if asked is None:
         return None
-    fixed, not_fixed = _prefix(form, FIXED_PREFIXES), _prefix(form, NOT_FIXED_PREFIXES)
-    if not_fixed is not None:
-        workflow.report_not_fixed(session=session, ticket=asked, text=body, channel=Channel.sms)
-        return Outcome("not_fixed", [], ticket_id=asked.id)  # the reopening message follows
-    if fixed is not None:
-        workflow.confirm_fixed(session=session, ticket=asked, channel=Channel.sms, text=body)
-        return Outcome("fixed", [], ticket_id=asked.id)
-    return None
+    apply_fix_answer(session=session, kind=kind, ticket=asked, text=body, channel=Channel.sms)
+    # "not fixed" is answered by the reopening message, "fixed" by the thanks (notify)
+    return Outcome(kind, [], ticket_id=asked.id)
 
 
 def help_text(language: str) -> str:
