@@ -219,10 +219,10 @@ def build(
     # rolling window and the month summed per agency, the trend's four counts per agency and
     # month
     rolling = _per_agency(session, rolling_start, today, COLUMNS)
-    month = _per_agency(session, shown, min(_month_end(shown), today), COLUMNS)
+    in_month = _per_agency(session, shown, min(_month_end(shown), today), COLUMNS)
     per_month = _per_agency_and_month(session, trend_months[0], today)
     agencies = {
-        key for key in (*rolling, *month, *per_month)
+        key for key in (*rolling, *in_month, *per_month)
         if key is not None and key != TRIAGE_AGENCY
     }
     empty = dict.fromkeys(COLUMNS, 0)
@@ -243,7 +243,7 @@ def build(
             AgencyScore(
                 agency_id=agency,
                 name=names.get(agency, agency),
-                month=figures(month.get(agency, empty)),
+                month=figures(in_month.get(agency, empty)),
                 rolling=figures(rolling.get(agency, empty)),
                 trend=trend,
                 trend_direction=_direction(trend),
