@@ -33,7 +33,17 @@ def test_training_exports_an_onnx_model_that_agrees_with_torch(tiny_model: Path)
     p_onnx = onnx.probabilities(TEXTS, components=True)
     p_torch = torch.probabilities(TEXTS, components=True)
     np.testing.assert_allclose(p_onnx["transformer"], p_torch["transformer"], atol=atol)
-    np.testing.assert_allclose(onnx.embed(TEXTS), torch.embed(TEXTS), atol=max(atol, 1e-4))
+    served_exact = meta["onnx"]["serve"] == modeling.ONNX_FILE
+    e_onnx, e_torch = onnx.embed(TEXTS), torch.embed(TEXTS)
+    if served_exact:
+        np.testing.assert_allclose(e_onnx, e_torch, atol=1e-4)
+    else:
+        # 8-bit weights move single coordinates of a 384-dimensional unit vector by a few
+        # hundredths; what duplicates read is the direction, so the cosine is the measure
+        cosines = (e_onnx * e_torch).sum(axis=1) / (
+            np.linalg.norm(e_onnx, axis=1) * np.linalg.norm(e_torch, axis=1)
+        )
+        assert cosines.min() > 0.97, cosines
 
 
 def test_dynamic_lengths_give_the_same_answer_alone_or_in_a_batch(tiny_model: Path) -> None:
