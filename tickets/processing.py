@@ -1,15 +1,31 @@
-"""Processing a new ticket: classify, route, or send to the triage desk."""
+"""Processing a new ticket: classify, route, or send to the triage desk.
+
+An emergency raised by the learned detector alone (classify/emergency_model.py: tuned for
+recall, so it raises false alarms the keyword rules would not) is never routed on the model's
+word: the ticket goes to the triage desk with the reason "emergency_review" and its suggestion
+kept, and a person decides. An emergency the rules name (fire, crime, medical) is routed as
+usual, urgent.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
+from classify import emergency as emergency_rules
 from routing import service as routing_service
 from routing.models import Procedure
 from routing.taxonomy import OTHER_CATEGORY, PROCEDURE_CATEGORY, TRIAGE_AGENCY
 from tickets import dossiers, service, workflow
 from tickets.classifier_port import Classifier
 from tickets.models import Ticket, TicketState
+
+EMERGENCY_REVIEW = "emergency_review"
+
+
+def needs_emergency_review(ticket: Ticket) -> bool:
+    """The ticket is marked an emergency but the rules see none in its text: the alarm came
+    from the learned detector (at intake or in the classifier's prediction)."""
+    return bool(ticket.emergency) and emergency_rules.detect(ticket.description) is None
 
 
 def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier | None) -> str:
@@ -30,6 +46,7 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
     ticket.model_version = suggestion.model_version
     ticket.urgent = ticket.urgent or suggestion.urgent
     ticket.emergency = ticket.emergency or suggestion.emergency
+    review = needs_emergency_review(ticket)
     service.record_event(
         session=session,
         ticket=ticket,
@@ -41,8 +58,13 @@ def process_ticket(*, session: Session, ticket_id: int, classifier: Classifier |
             "urgent": suggestion.urgent,
             "model_version": suggestion.model_version,
             "threshold": suggestion.threshold,
+            "emergency": ticket.emergency,
+            **({"emergency_by": "detector"} if review else {}),
         },
     )
+    if review:
+        workflow.send_to_triage(session=session, ticket=ticket, reason=EMERGENCY_REVIEW)
+        return "triage"
     if suggestion.category == OTHER_CATEGORY or suggestion.confidence < suggestion.threshold:
         reason = "other" if suggestion.category == OTHER_CATEGORY else "low_confidence"
         workflow.send_to_triage(session=session, ticket=ticket, reason=reason)
