@@ -4,9 +4,11 @@
    centres lie within NEIGHBOUR_KM), or within RADIUS_KM where both have coordinates; filed
    inside the category's window (`duplicate_window_hours` in routing/data/taxonomy.toml: a
    pothole stays for weeks, a noise complaint for a night) before or after the report; open, or
-   resolved inside that window; not themselves merged into another ticket. The indexes
-   `ix_ticket_area_created` and `ix_ticket_lat_lon` serve it on PostgreSQL and SQLite; at most
-   MAX_CANDIDATES rows come back.
+   resolved inside that window; not themselves merged into another ticket. The partial indexes
+   `ix_ticket_candidate_area` (ward, filed) and `ix_ticket_candidate_position` (latitude,
+   longitude) hold only such tickets (`CANDIDATE_PREDICATE`: most of a year's tickets are
+   closed) and serve it on PostgreSQL and SQLite; at most MAX_CANDIDATES rows come back, as
+   narrow rows (the score's columns); the whole ticket is loaded only for the matches.
 2. **Score** (`score`): the cosine of the stored sentence embeddings (classify.embedding; the
    base model is English-centric, so across Vietnamese and English the cosine is low) joined
    with signals that carry across languages: the same category (set or predicted), shared
@@ -27,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 from sqlmodel import Session, col
 
 from core.clock import as_utc
@@ -36,7 +38,7 @@ from places.gazetteer import distance_km
 from places.text import tokenize
 from routing.taxonomy import load_taxonomy
 from tickets import lifecycle
-from tickets.models import Ticket, TicketEmbedding, TicketState
+from tickets.models import CANDIDATE_PREDICATE, Ticket, TicketEmbedding, TicketState
 
 NEIGHBOUR_KM = 2.5
 RADIUS_KM = 0.5
@@ -69,7 +71,7 @@ def window_hours(category_id: str | None) -> int:
     return DEFAULT_WINDOW_HOURS
 
 
-def category_of(ticket: Ticket) -> str | None:
+def category_of(ticket: Any) -> str | None:
     category = ticket.category_id or ticket.predicted_category_id
     return None if category in (None, "other") else category
 
@@ -116,8 +118,23 @@ def place_keys(text: str) -> frozenset[str]:
 # --------------------------------------------------------------------------- candidates
 
 
+# what the score reads of a candidate: a narrow row, not the whole ticket (turning 300 full
+# rows of some fifty columns into objects cost more than the query itself)
+CANDIDATE_COLUMNS = (
+    col(Ticket.id),
+    col(Ticket.description),
+    col(Ticket.category_id),
+    col(Ticket.predicted_category_id),
+    col(Ticket.area_id),
+    col(Ticket.latitude),
+    col(Ticket.longitude),
+    col(Ticket.created_at),
+)
+
+
 def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ignore[no-untyped-def]
-    """The indexed filter (a SELECT of Ticket rows), or None when the report has no place."""
+    """The indexed filter (a SELECT of CANDIDATE_COLUMNS), or None when the report has no
+    place. The literal CANDIDATE_PREDICATE lets the planner use the partial indexes."""
     created = as_utc(ticket.created_at)
     assert created is not None
     window = timedelta(hours=window_hours(category_of(ticket)))
@@ -136,12 +153,12 @@ def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ig
     if not places:
         return None
     return (
-        select(Ticket)
+        select(*CANDIDATE_COLUMNS)
         .where(
+            text(CANDIDATE_PREDICATE),
             or_(*places),
             col(Ticket.created_at).between(created - window, created + window),
             col(Ticket.id) != ticket.id,
-            col(Ticket.duplicate_of_id).is_(None),
             or_(
                 col(Ticket.state).in_(OPEN_STATES),
                 and_(
@@ -155,11 +172,12 @@ def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ig
     )
 
 
-def candidates(*, session: Session, ticket: Ticket, limit: int = MAX_CANDIDATES) -> list[Ticket]:
+def candidates(*, session: Session, ticket: Ticket, limit: int = MAX_CANDIDATES) -> list[Any]:
+    """The candidates as narrow rows (the attributes of CANDIDATE_COLUMNS)."""
     query = candidate_query(ticket, limit=limit)
     if query is None:
         return []
-    return list(session.execute(query).scalars())
+    return list(session.execute(query).all())
 
 
 # --------------------------------------------------------------------------- embeddings, score
@@ -227,7 +245,7 @@ def place_signal(a: Iterable[str], b: Iterable[str]) -> float:
     return 0.0 if first and second else UNKNOWN_PLACE
 
 
-def near(ticket: Ticket, other: Ticket) -> bool:
+def near(ticket: Ticket, other: Any) -> bool:
     """The same ward, or within RADIUS_KM where both have coordinates."""
     if ticket.area_id and ticket.area_id == other.area_id:
         return True
@@ -245,19 +263,25 @@ def near(ticket: Ticket, other: Ticket) -> bool:
 
 
 def rank(
-    *, session: Session, ticket: Ticket, pool: Sequence[Ticket], threshold: float = THRESHOLD
+    *,
+    session: Session,
+    ticket: Ticket,
+    pool: Sequence[Any],
+    threshold: float = THRESHOLD,
+    limit: int | None = None,
 ) -> list[Match]:
-    """Score every candidate at once; those at or above `threshold`, best first."""
+    """Score every candidate (rows of `candidates`) at once; those at or above `threshold`,
+    best first, at most `limit`, each with its whole ticket."""
     if not pool:
         return []
     assert ticket.id is not None
-    found = vectors(session=session, ticket_ids=[ticket.id, *[int(t.id or 0) for t in pool]])
+    found = vectors(session=session, ticket_ids=[ticket.id, *[int(t.id) for t in pool]])
     mine = found.get(ticket.id)
     cosine = np.full(len(pool), np.nan)
     if mine is not None:
         have = [i for i, t in enumerate(pool) if t.id in found]
         if have:
-            matrix = np.vstack([found[int(pool[i].id or 0)] for i in have])
+            matrix = np.vstack([found[int(pool[i].id)] for i in have])
             cosine[have] = matrix @ mine
     keys = place_keys(ticket.description)
     mine_category = category_of(ticket)
@@ -267,15 +291,22 @@ def rank(
         shared_place=np.array([place_signal(keys, place_keys(t.description)) for t in pool]),
         same_ward=np.array([1.0 if near(ticket, t) else 0.0 for t in pool]),
     )
-    order = np.argsort(-scores, kind="stable")
+    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold]
+    order = order[:limit] if limit is not None else order
+    if not order:
+        return []
+    ids = [int(pool[i].id) for i in order]
+    tickets = {
+        t.id: t for t in session.execute(select(Ticket).where(col(Ticket.id).in_(ids))).scalars()
+    }
     return [
         Match(
-            ticket=pool[i],
+            ticket=tickets[int(pool[i].id)],
             similarity=round(float(scores[i]), 3),
             cosine=None if np.isnan(cosine[i]) else round(float(cosine[i]), 3),
         )
         for i in order
-        if scores[i] >= threshold
+        if int(pool[i].id) in tickets
     ]
 
 
@@ -283,7 +314,7 @@ def likely_duplicates(
     *, session: Session, ticket: Ticket, limit: int = 10, threshold: float = THRESHOLD
 ) -> list[Match]:
     pool = candidates(session=session, ticket=ticket)
-    return rank(session=session, ticket=ticket, pool=pool, threshold=threshold)[:limit]
+    return rank(session=session, ticket=ticket, pool=pool, threshold=threshold, limit=limit)
 
 
 def pair_score(

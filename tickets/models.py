@@ -92,6 +92,15 @@ SWEEP_PREDICATES = {
     "resolved": "state = 'resolved'",
 }
 
+# Duplicate candidates (tickets.duplicates): not merged, open or resolved (a closed or rejected
+# ticket is never a candidate). Most of a year's tickets are closed, so the partial indexes
+# hold a small share of the rows; the candidate query repeats this predicate as literal SQL so
+# that PostgreSQL and SQLite can prove it fits.
+CANDIDATE_PREDICATE = (
+    "duplicate_of_id IS NULL AND state IN ('received', 'triage', 'routed', 'acknowledged', "
+    "'in_progress', 'waiting_for_resident', 'resolved')"
+)
+
 
 def _partial_index(name: str, predicate: str, *columns: str) -> Index:
     return Index(
@@ -107,8 +116,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_created_at", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
         # duplicates (tickets.duplicates): the candidates of a report, by ward or by position
-        Index("ix_ticket_area_created", "area_id", "created_at"),
-        Index("ix_ticket_lat_lon", "latitude", "longitude"),
+        _partial_index(
+            "ix_ticket_candidate_area", CANDIDATE_PREDICATE, "area_id", "created_at"
+        ),
+        _partial_index(
+            "ix_ticket_candidate_position", CANDIDATE_PREDICATE, "latitude", "longitude"
+        ),
         # the estimate of time to fix: an agency's recent resolutions in a category (the
         # category first, so that the queue's agency lookups keep their own index)
         _partial_index(
