@@ -171,6 +171,7 @@ def _after_training(root: Path, version: str, *, promote: bool) -> None:
         return
     active_meta = _meta(root / active)
     problems = registry.promotion_problems(_meta(root / version), active_meta)
+    problems += registry.emergency_problems(root / version, root / active)
     typer.echo(_comparison(active, active_meta, version, _meta(root / version)))
     if promote and not problems:
         registry.promote(root, version)
@@ -338,10 +339,13 @@ def versions_command(
 def promote_command(
     version: Annotated[str, typer.Argument(help="The version to serve")],
     models_root: ModelsRoot = None,
-    force: Annotated[bool, typer.Option(help="Serve it even if dev figures drop")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Serve it even if dev figures or emergency recall drop")
+    ] = False,
 ) -> None:
     """Serve VERSION from now on (running servers and workers switch within seconds).
-    Refused when its dev figures drop below the served version's, unless --force."""
+    Refused when its dev figures drop below the served version's, or its emergency recall on
+    the unseen emergency set does, unless --force."""
     root = _models_root(models_root)
     try:
         previous = registry.promote(root, version, force=force)

@@ -15,7 +15,10 @@ calls, at most every ``MODEL_RECHECK_SECONDS``) and load the new version when it
 
 Promotion is gated on the dev figures recorded in ``meta.json`` at training time: a candidate
 whose dev accuracy or macro-F1 (overall or in one language) falls more than ``tolerance`` below
-the active version's is refused unless forced.
+the active version's is refused unless forced. So is a candidate that catches fewer
+emergencies: its emergency recall (the rules and its learned detector together) on the
+detector's unseen set (classify/data/emergency_holdout.jsonl), measured when it is promoted,
+may not fall below the active version's at all.
 """
 
 from __future__ import annotations
@@ -228,12 +231,35 @@ def promotion_problems(
     return problems
 
 
+def emergency_recall(version_path: Path) -> float:
+    """Emergencies caught by the rules and the version's learned detector together (the rules
+    alone without one) on classify/data/emergency_holdout.jsonl, never trained on."""
+    from classify import emergency_model  # lazy: scikit-learn
+
+    detector_path = Path(version_path) / emergency_model.FILE
+    detector = emergency_model.load(detector_path) if detector_path.exists() else None
+    examples = emergency_model.read_labelled(emergency_model.HOLDOUT_FILE)
+    return float(emergency_model.evaluate(detector, examples)["combined"]["recall"])
+
+
+def emergency_problems(candidate: Path, active: Path | None) -> list[str]:
+    """The candidate's emergency recall on the unseen set below the active version's (no
+    tolerance: a missed emergency can cost a life)."""
+    if active is None:
+        return []
+    before, after = emergency_recall(active), emergency_recall(candidate)
+    if after < before:
+        return [f"emergency recall on the unseen set drops from {before:.3f} to {after:.3f}"]
+    return []
+
+
 def promote(
     models_root: Path, version: str, *, force: bool = False,
     tolerance: float = DEFAULT_TOLERANCE, reason: str = "promote",
 ) -> str | None:
-    """Activate ``version`` when its dev figures do not drop below the active version's (or
-    ``force``); RegistryError listing the drops otherwise. Returns the previous version."""
+    """Activate ``version`` when its dev figures and its emergency recall do not drop below the
+    active version's (or ``force``); RegistryError listing the drops otherwise. Returns the
+    previous version."""
     from classify.predictor import is_complete  # lazy: scikit-learn
 
     root = Path(models_root)
@@ -245,9 +271,10 @@ def promote(
         return current
     active_meta = _read_meta(root / current) if current else None
     problems = promotion_problems(_read_meta(path), active_meta, tolerance=tolerance)
+    problems += emergency_problems(path, root / current if current else None)
     if problems and not force:
         raise RegistryError(
-            f"{version} is worse than the active {current} on dev: " + "; ".join(problems)
+            f"{version} is worse than the active {current}: " + "; ".join(problems)
             + " (promote --force to serve it anyway)"
         )
     return activate(root, version, reason=reason + (" (forced)" if problems else ""))

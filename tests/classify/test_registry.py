@@ -334,3 +334,54 @@ def test_make_run_starts_the_server_at_once_and_trains_everything_in_the_backgro
     assert served_during_training == [A]
     assert registry.active_version(models_root) == B
     assert [r["version"] for r in registry.history(models_root)] == [A, B]
+
+
+class ConstantPipeline:
+    """Stands for a trained pipeline: P(emergency) 0.5 for every text, the kind "rescue"."""
+
+    classes_ = [False, True]
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        return np.full((len(texts), 2), 0.5)
+
+    def predict(self, texts: list[str]) -> list[str]:
+        return ["rescue" for _ in texts]
+
+
+def with_detector(version: Path, *, threshold: float) -> None:
+    """A learned emergency detector in the version that flags every text (threshold under
+    0.5) or none (above)."""
+    from classify import emergency_model
+
+    emergency_model.save(
+        emergency_model.Detector(ConstantPipeline(), ConstantPipeline(), threshold),
+        version / emergency_model.FILE,
+    )
+
+
+def test_promote_refuses_a_version_that_catches_fewer_emergencies(
+    tiny_model: Path, models_root: Path
+) -> None:
+    from classify import emergency, emergency_model
+
+    with_detector(as_version(tiny_model, models_root, A, 0.90), threshold=0.4)  # catches all
+    with_detector(as_version(tiny_model, models_root, B, 0.95), threshold=0.6)  # rules alone
+    with_detector(as_version(tiny_model, models_root, C, 0.90), threshold=0.3)
+    registry.activate(models_root, A, reason="test")
+    holdout = emergency_model.read_labelled(emergency_model.HOLDOUT_FILE)
+    assert any(e.emergency and emergency.detect(e.text) is None for e in holdout)
+    assert registry.emergency_recall(models_root / A) == 1.0
+
+    result = runner.invoke(cli.app, ["promote", B, "--models-root", str(models_root)])
+    assert result.exit_code == 1, result.output  # better on dev, but misses emergencies
+    assert "emergency recall" in result.stderr and "--force" in result.stderr
+    assert registry.active_version(models_root) == A
+    with pytest.raises(registry.RegistryError, match="emergency recall"):
+        registry.promote(models_root, B)
+
+    registry.promote(models_root, C)  # the same recall: allowed
+    assert registry.active_version(models_root) == C
+    registry.promote(models_root, B, force=True)
+    assert registry.active_version(models_root) == B
