@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent as babel_format_percent
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -108,6 +111,35 @@ def format_datetime(
         tzinfo=ZoneInfo(timezone),
         locale="vi_VN" if language == "vi" else "en_GB",
     )
+
+
+def locale_of(language: str) -> str:
+    return "vi_VN" if language == "vi" else "en_GB"
+
+
+def format_date(value: Any, language: str, *, format: str = "medium") -> str:
+    """A date (or the date of a datetime) in the language's own format (Babel)."""
+    if value is None or value == "":
+        return ""
+    if format == "short" and language == "vi":
+        format = "dd/MM/y"  # CLDR's "d/M/yy" is not how Vietnamese offices write dates
+    return babel_format_date(value, format=format, locale=locale_of(language))
+
+
+def format_number(value: Any, language: str, *, digits: int | None = None) -> str:
+    """6160 -> "6.160" in Vietnamese, "6,160" in English; `digits` fixes the decimals."""
+    if value is None or value == "":
+        return ""
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_format_decimal(value, format=pattern, locale=locale_of(language))
+
+
+def format_percent(value: Any, language: str, *, digits: int = 1) -> str:
+    """A share (0.756) as a percentage: "75,6%" in Vietnamese, "75.6%" in English."""
+    if value is None or value == "":
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return babel_format_percent(value, format=pattern, locale=locale_of(language))
 
 
 def missing_translations(message_ids: set[str], language: str = "vi") -> set[str]:

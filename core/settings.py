@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     default_language: Literal["vi", "en"] = "vi"
 
     media_dir: Path = PROJECT_ROOT / "var" / "media"
-    max_photo_bytes: int = 5 * 1024 * 1024
-    max_request_bytes: int = 8 * 1024 * 1024
+    # phone photos are 3-12 MB; the form shrinks them in the browser where JavaScript runs, and
+    # the server re-encodes whatever arrives (intake.photos)
+    max_photo_bytes: int = 15 * 1024 * 1024
+    max_request_bytes: int = 16 * 1024 * 1024
     max_description_chars: int = 5000
     default_phone_region: str = "VN"
     # per client address, on the report form and POST /api/v1/reports ("" turns it off)
@@ -119,6 +121,19 @@ class Settings(BaseSettings):
     classifier_without_model: Literal["train", "fail", "triage"] = "train"
     # onnxruntime for the transformer when the version has an ONNX export ("torch" forces torch)
     classifier_runtime: Literal["onnx", "torch"] = "onnx"
+
+    # --- finish (issue 13) ---
+    # the city's name in the header, and an emblem (an image under /static or a full URL)
+    city_name_vi: str = "Thành phố Hồ Chí Minh"
+    city_name_en: str = "Ho Chi Minh City"
+    city_emblem_url: str | None = None
+    # a resident proving the contact on file from the status page: one-time codes
+    contact_code_minutes: int = Field(default=15, ge=1, le=120)
+    contact_codes_per_hour: int = Field(default=5, ge=1, le=50)
+    contact_code_attempts: int = Field(default=5, ge=1, le=20)
+    # staff and officials' notices: at most one digest per person per this many minutes
+    # (0: each notice at once); residents' messages are never batched
+    staff_digest_minutes: int = Field(default=60, ge=0, le=24 * 60)
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:

@@ -98,8 +98,19 @@ def tickets(
     return Page(figure=figure, page=page, rows=rows[:page_size], has_next=len(rows) > page_size)
 
 
+def all_query(*, filters: Filters, figure: str) -> Any:
+    """Every ticket behind the figure, newest first (the CSV export streams it)."""
+    check_figure(figure)
+    return (
+        select(*COLUMNS)
+        .where(*conditions(filters, figure, utcnow()))
+        .order_by(T.created_at.desc(), T.id.desc())
+    )
+
+
 def count(*, session: Session, filters: Filters, figure: str) -> int:
-    """A direct count (tests compare it with the roll-up; too slow for the pages at city scale)."""
+    """A direct count: the total the drill-down page shows above its pages (bounded by the
+    period's index range), and what tests compare with the roll-up."""
     from sqlalchemy import func
 
     check_figure(figure)

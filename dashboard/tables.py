@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session
 
+from core import i18n
 from core.errors import NotFound
 from core.i18n import gettext
 from dashboard import service
@@ -53,20 +56,38 @@ class TableView:
         return out.getvalue()
 
 
+# The language figures are written in (Babel's formats: "6.160" and "75,6%" in Vietnamese):
+# set by `build` and by the pages (`in_language`) for the time they format
+_LANGUAGE: ContextVar[str] = ContextVar("dashboard_language", default="en")
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    token = _LANGUAGE.set(language)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
 def fmt_count(value: int | None) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else i18n.format_number(value, _LANGUAGE.get())
 
 
 def fmt_share(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
+    return "" if value is None else i18n.format_percent(value, _LANGUAGE.get(), digits=1)
 
 
 def fmt_hours(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+    return "" if value is None else i18n.format_number(value, _LANGUAGE.get(), digits=1)
 
 
 def fmt_number(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    return "" if value is None else i18n.format_number(value, _LANGUAGE.get(), digits=digits)
+
+
+def fmt_day(value: date) -> str:
+    return i18n.format_date(value, _LANGUAGE.get(), format="short")
 
 
 def drill_url(filters: Filters, figure: str, **overrides: str | None) -> str:
@@ -121,9 +142,10 @@ def build(
     if name not in builders:
         raise NotFound("There is no table named %(value)s.", value=name[:40])
     labels = Labels(session, language)
-    return builders[name](
-        session=session, filters=filters, language=language, labels=labels, by=by
-    )
+    with in_language(language):
+        return builders[name](
+            session=session, filters=filters, language=language, labels=labels, by=by
+        )
 
 
 def _key_param(key: str | None) -> str:
@@ -148,7 +170,7 @@ def _volumes(
         url = drill_url(filters, "created", start=first.isoformat(), end=last.isoformat())
         rows.append(
             Row(
-                cells=[item["period"].isoformat(), fmt_count(item["created"])],
+                cells=[fmt_day(item["period"]), fmt_count(item["created"])],
                 links={1: url},
                 raw={"period": item["period"].isoformat(), "created": item["created"]},
             )
@@ -165,8 +187,8 @@ def _rising(
         Column("this_week", _("This week"), "created"),
         Column("mean", _("Weekly average, 8 weeks before")),
         Column("change", _("Change")),
-        Column("z", _("Deviations above normal")),
-        Column("p_value", _("Poisson p-value")),
+        Column("z", _("How far above normal (in usual ups and downs)")),
+        Column("p_value", _("Chance of such a week by luck alone")),
         Column("flagged", _("Rising")),
     ]
     week_start = (filters.end - timedelta(days=6)).isoformat()
@@ -183,7 +205,7 @@ def _rising(
                     fmt_number(item.mean, 1),
                     fmt_share(item.change),
                     fmt_number(item.z, 1),
-                    fmt_number(item.p_value, 4),
+                    fmt_share(item.p_value),
                     _("yes") if item.flagged else _("no"),
                 ],
                 links={1: url},
@@ -273,9 +295,9 @@ def _agencies(
         ("ack_on_time_share", _("Acknowledged on time"), "ack_on_time", fmt_share),
         ("resolved_on_time_share", _("Resolved on time"), "resolved_on_time", fmt_share),
         ("ack_median_hours", _("Median hours to acknowledge"), "ack_on_time", fmt_hours),
-        ("ack_p90_hours", _("90th percentile hours to acknowledge"), None, fmt_hours),
+        ("ack_p90_hours", _("Hours within which 9 in 10 were acknowledged"), None, fmt_hours),
         ("resolve_median_hours", _("Median hours to resolve"), "resolved", fmt_hours),
-        ("resolve_p90_hours", _("90th percentile hours to resolve"), None, fmt_hours),
+        ("resolve_p90_hours", _("Hours within which 9 in 10 were resolved"), None, fmt_hours),
         ("transfers_out", _("Transferred away"), "transferred_out", fmt_count),
         ("rating_average", _("Average rating"), "rated", fmt_number),
         ("rating_high_share", _("Rated 4 or 5"), "rating_high", fmt_share),

@@ -5,15 +5,19 @@ Officials and administrators see the whole city; an agency head sees their own a
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlmodel import Session
 
-from core.errors import Forbidden, InvalidInput
-from core.i18n import gettext
+from core.errors import Forbidden, HotlineError, InvalidInput
+from core.i18n import format_datetime, gettext
 from core.settings import get_settings
 from dashboard import (
     drilldown,
@@ -92,8 +96,8 @@ def _charts(
 ) -> dict[str, Any]:
     _ = lambda text: gettext(language, text)  # noqa: E731
     volumes = views["volumes"]
-    categories = views["categories"].rows[:12]
-    agencies = [row for row in views["agencies"].rows if row.raw.get("created")][:15]
+    categories = views["categories"].rows
+    agencies = [row for row in views["agencies"].rows if row.raw.get("created")]
     channels = views["channels"].rows
     return {
         "volume": {
@@ -133,11 +137,34 @@ def overview(
     request: Request,
     session: SessionDep,
     viewer: Viewer,
-    filters: FiltersDep,
     language: LanguageDep,
+    start: str | None = None,
+    end: str | None = None,
+    category_id: str | None = None,
+    area_id: str | None = None,
+    agency_id: str | None = None,
+    channel: str | None = None,
     by: str | None = None,
 ) -> Response:
-    grouping = _by(by, filters)
+    submitted = {
+        "start": start,
+        "end": end,
+        "category_id": category_id,
+        "area_id": area_id,
+        "agency_id": agency_id,
+        "channel": channel,
+    }
+    error: HotlineError | None = None
+    try:
+        filters = get_filters(session, viewer, **submitted)
+        grouping = _by(by, filters)
+    except InvalidInput as refused:
+        # the form again, with what was typed and what is wrong (the figures of the default
+        # period below it), never a dead-end error page
+        error = refused
+        filters = get_filters(session, viewer, agency_id=agency_id if not refused.field
+                              or refused.field != "agency_id" else None)
+        grouping = _by(None, filters)
     views = {
         name: tables.build(
             name, session=session, filters=filters, language=language, by=grouping
@@ -146,31 +173,40 @@ def overview(
     }
     totals = service.totals(session=session, filters=filters)
     labels = tables.Labels(session, language)
-    return render(
-        request,
-        "dashboard/overview.html",
-        {
-            "viewer": viewer,
-            "filters": filters,
-            "by": grouping,
-            "totals": totals,
-            "views": views,
-            # serialised by the template's tojson (<, >, & and ' escaped), never pasted
-            "charts": _charts(views, totals, language),
-            "choices": {
-                group: sorted(labels.names[group].items(), key=lambda item: item[1])
-                for group in ("category_id", "area_id", "agency_id")
+    with tables.in_language(language):
+        return render(
+            request,
+            "dashboard/overview.html",
+            {
+                "viewer": viewer,
+                "filters": filters,
+                "error": error,
+                "form": {
+                    "start": start if error else filters.start.isoformat(),
+                    "end": end if error else filters.end.isoformat(),
+                },
+                "by": grouping,
+                "totals": totals,
+                "views": views,
+                # serialised by the template's tojson (<, >, & and ' escaped), never pasted
+                "charts": _charts(views, totals, language),
+                "choices": {
+                    group: sorted(labels.names[group].items(), key=lambda item: item[1])
+                    for group in ("category_id", "area_id", "agency_id")
+                },
+                "channels": [(c.value, tables.channel_label(language, c.value)) for c in Channel],
+                "fmt_share": tables.fmt_share,
+                "fmt_hours": tables.fmt_hours,
+                "fmt_number": tables.fmt_number,
+                "fmt_count": tables.fmt_count,
+                "rising_method": gettext(language, service.RISING_METHOD),
+                "drill": lambda figure: tables.drill_url(filters, figure),
+                "export_query": _query(filters, grouping),
+                "refreshed_at": rollup.last_refresh(session=session),
+                "agency_locked": viewer.role == Role.agency_head.value,
             },
-            "channels": [(c.value, tables.channel_label(language, c.value)) for c in Channel],
-            "fmt_share": tables.fmt_share,
-            "fmt_hours": tables.fmt_hours,
-            "fmt_number": tables.fmt_number,
-            "drill": lambda figure: tables.drill_url(filters, figure),
-            "export_query": _query(filters, grouping),
-            "refreshed_at": rollup.last_refresh(session=session),
-            "agency_locked": viewer.role == Role.agency_head.value,
-        },
-    )
+            status_code=error.status_code if error else 200,
+        )
 
 
 @pages.get("/dashboard/procedures")
@@ -250,46 +286,54 @@ def export_table(
     return _csv_response(view, filters)
 
 
-def _ticket_table(page: drilldown.Page, language: str, labels: tables.Labels) -> tables.TableView:
-    _ = lambda text: gettext(language, text)  # noqa: E731
-    columns = [
-        tables.Column("id", _("Ticket")),
-        tables.Column("code", _("Tracking code")),
-        tables.Column("created_at", _("Filed (city time)")),
-        tables.Column("state", _("State")),
-        tables.Column("category_id", _("Category")),
-        tables.Column("area_id", _("Ward")),
-        tables.Column("agency_id", _("Agency")),
-        tables.Column("channel", _("Channel")),
-        tables.Column("resolved_at", _("Resolved (city time)")),
-        tables.Column("rating", _("Rating")),
-    ]
-    from zoneinfo import ZoneInfo
+TICKET_COLUMNS = (
+    ("id", "Ticket"),
+    ("code", "Tracking code"),
+    ("created_at", "Filed (city time)"),
+    ("state", "State"),
+    ("category_id", "Category"),
+    ("area_id", "Ward"),
+    ("agency_id", "Agency"),
+    ("channel", "Channel"),
+    ("resolved_at", "Resolved (city time)"),
+    ("rating", "Rating"),
+)
 
-    zone = ZoneInfo(get_settings().city_timezone)
+
+def _ticket_cells(row: dict[str, Any], language: str, labels: tables.Labels) -> list[str]:
+    zone = get_settings().city_timezone
 
     def local(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+        return format_datetime(moment, language, timezone=zone, format="short") if moment else ""
 
-    rows = []
-    for row in page.rows:
-        label = STATE_LABELS.get(row["state"])
-        cells = [
-            str(row["id"]),
-            codes.display(row["code"]) if len(row["code"]) == 8 else row["code"],
-            local(row["created_at"]),
-            gettext(language, label) if label else row["state"],
-            labels("category_id", row["category_id"]),
-            labels("area_id", row["area_id"]),
-            labels("agency_id", row["agency_id"]),
-            tables.channel_label(language, row["channel"]),
-            local(row["resolved_at"]),
-            "" if row["rating"] is None else str(row["rating"]),
-        ]
-        rows.append(
-            tables.Row(cells=cells, links={0: f"/staff/tickets/{row['id']}"}, raw=row)
+    label = STATE_LABELS.get(row["state"])
+    return [
+        str(row["id"]),
+        codes.display(row["code"]) if len(row["code"]) == 8 else row["code"],
+        local(row["created_at"]),
+        gettext(language, label) if label else row["state"],
+        labels("category_id", row["category_id"]),
+        labels("area_id", row["area_id"]),
+        labels("agency_id", row["agency_id"]),
+        tables.channel_label(language, row["channel"]),
+        local(row["resolved_at"]),
+        "" if row["rating"] is None else str(row["rating"]),
+    ]
+
+
+def _ticket_table(page: drilldown.Page, language: str, labels: tables.Labels) -> tables.TableView:
+    columns = [tables.Column(key, gettext(language, title)) for key, title in TICKET_COLUMNS]
+    rows = [
+        tables.Row(
+            cells=_ticket_cells(row, language, labels),
+            links={0: f"/staff/tickets/{row['id']}"},
+            raw=row,
         )
-    return tables.TableView("tickets", _("Tickets behind the figure"), columns, rows)
+        for row in page.rows
+    ]
+    return tables.TableView(
+        "tickets", gettext(language, "Tickets behind the figure"), columns, rows
+    )
 
 
 @pages.get("/dashboard/tickets")
@@ -303,47 +347,84 @@ def drill_page(
     page: Annotated[int, Query(ge=1, le=drilldown.MAX_PAGE)] = 1,
 ) -> Response:
     found = drilldown.tickets(session=session, filters=filters, figure=figure, page=page)
+    total = drilldown.count(session=session, filters=filters, figure=figure)
     labels = tables.Labels(session, language)
     view = _ticket_table(found, language, labels)
     from urllib.parse import urlencode
 
     base = {**filters.as_params(), "figure": figure}
-    return render(
-        request,
-        "dashboard/tickets.html",
-        {
-            "viewer": viewer,
-            "filters": filters,
-            "figure": figure,
-            "figures": drilldown.FIGURES,
-            "figure_label": lambda name: figure_label(language, name),
-            "view": view,
-            "page": found,
-            "labels": labels,
-            "prev_url": f"/dashboard/tickets?{urlencode({**base, 'page': page - 1})}"
-            if page > 1
-            else None,
-            "next_url": f"/dashboard/tickets?{urlencode({**base, 'page': page + 1})}"
-            if found.has_next
-            else None,
-            "csv_url": f"/dashboard/tickets.csv?{urlencode({**base, 'page': page})}",
-            "back_url": f"/dashboard?{urlencode(filters.as_params())}",
-        },
-    )
+    with tables.in_language(language):
+        return render(
+            request,
+            "dashboard/tickets.html",
+            {
+                "viewer": viewer,
+                "filters": filters,
+                "figure": figure,
+                "figures": drilldown.FIGURES,
+                "figure_label": lambda name: figure_label(language, name),
+                "view": view,
+                "page": found,
+                "total": total,
+                "first_shown": (page - 1) * drilldown.PAGE_SIZE + 1 if found.rows else 0,
+                "last_shown": (page - 1) * drilldown.PAGE_SIZE + len(found.rows),
+                "labels": labels,
+                "prev_url": f"/dashboard/tickets?{urlencode({**base, 'page': page - 1})}"
+                if page > 1
+                else None,
+                "next_url": f"/dashboard/tickets?{urlencode({**base, 'page': page + 1})}"
+                if found.has_next
+                else None,
+                "csv_url": f"/dashboard/tickets.csv?{urlencode(base)}",
+                "back_url": f"/dashboard?{urlencode(filters.as_params())}",
+            },
+        )
+
+
+CSV_BATCH = 1000
 
 
 @pages.get("/dashboard/tickets.csv")
 def drill_csv(
+    request: Request,
     session: SessionDep,
     viewer: Viewer,
     filters: FiltersDep,
     language: LanguageDep,
     figure: str = "created",
-    page: Annotated[int, Query(ge=1, le=drilldown.MAX_PAGE)] = 1,
 ) -> Response:
-    found = drilldown.tickets(session=session, filters=filters, figure=figure, page=page)
-    view = _ticket_table(found, language, tables.Labels(session, language))
-    return _csv_response(view, filters)
+    """Every ticket behind the figure (not one page), streamed in batches from a cursor of its
+    own, so a large export takes little memory and starts at once."""
+    drilldown.check_figure(figure)
+    labels = tables.Labels(session, language)
+    engine = request.app.state.engine
+    header = [gettext(language, title) for _key, title in TICKET_COLUMNS]
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")  # the BOM lets spreadsheet programs read UTF-8
+        writer.writerow(header)
+        with Session(engine) as reader:
+            result = reader.execute(
+                drilldown.all_query(filters=filters, figure=figure).execution_options(
+                    yield_per=CSV_BATCH
+                )
+            )
+            for batch in result.mappings().partitions(CSV_BATCH):
+                for row in batch:
+                    writer.writerow(_ticket_cells(dict(row), language, labels))
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    name = f"tickets_{figure}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def figure_label(language: str, figure: str) -> str:

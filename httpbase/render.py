@@ -11,7 +11,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from core.i18n import LANGUAGES, Translator
+from core.i18n import format_date as i18n_format_date
 from core.i18n import format_datetime as i18n_format_datetime
+from core.i18n import format_number as i18n_format_number
+from core.i18n import format_percent as i18n_format_percent
 from httpbase.csrf import csrf_token
 from httpbase.deps import get_app_settings, get_language
 
@@ -43,6 +46,15 @@ def render(
     def format_dt(value: Any, format: str = "medium") -> str:
         return i18n_format_datetime(value, language, timezone=settings.city_timezone, format=format)
 
+    def format_d(value: Any, format: str = "medium") -> str:
+        return i18n_format_date(value, language, format=format)
+
+    def format_number(value: Any, digits: int | None = None) -> str:
+        return i18n_format_number(value, language, digits=digits)
+
+    def format_percent(value: Any, digits: int = 1) -> str:
+        return i18n_format_percent(value, language, digits=digits)
+
     def switch_language(target: str) -> str:
         params = dict(request.query_params)
         params["lang"] = target
@@ -55,6 +67,9 @@ def render(
         "lang": language,
         "languages": LANGUAGES,
         "format_dt": format_dt,
+        "format_date": format_d,
+        "format_number": format_number,
+        "format_percent": format_percent,
         "switch_language": switch_language,
         "settings": settings,
         **(context or {}),

@@ -91,3 +91,25 @@ def as_dict(message: OutboundMessage) -> dict[str, Any]:
 
 
 from notify.zalo_models import ZaloContact, ZaloTicket, ZaloToken  # noqa: E402,F401  (tables)
+
+
+class ContactCode(SQLModel, table=True):
+    """A one-time code sent to the contact on file, proving a resident is the reporter.
+
+    Only a keyed hash of the code is kept (and the message that carried it is blanked once
+    sent); it expires, allows a few attempts, and works once."""
+
+    __tablename__ = "contact_code"
+    __table_args__ = (Index("ix_contact_code_ticket_created", "ticket_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), nullable=False)
+    )
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -30,17 +30,24 @@ def _load(session: Session, ticket_id: int, event_id: int | None) -> tuple[Ticke
     return ticket, event
 
 
-def _is_a_call(ticket: Ticket) -> bool:
-    return ticket.channel == Channel.phone
+# channels whose own answer already carries the tracking code (the SMS reply, the Zalo reply)
+ANSWERED_WITH_CODE = (Channel.sms, "zalo")
 
 
-@subscriber("ticket.filed", name="notify.receipt_to_caller", when=_is_a_call)
-def receipt_to_caller(*, session: Session, ticket_id: int, event_id: int | None) -> str:
-    """A caller hears no tracking code they can keep: it follows by SMS. (The web page, the SMS
-    reply and an Open311 app show the code at once.)"""
+def _needs_receipt(ticket: Ticket) -> bool:
+    return ticket.channel not in ANSWERED_WITH_CODE and bool(
+        ticket.reporter_phone or ticket.reporter_email
+    )
+
+
+@subscriber("ticket.filed", name="notify.receipt_to_resident", when=_needs_receipt)
+def receipt_to_resident(*, session: Session, ticket_id: int, event_id: int | None) -> str:
+    """The tracking code by SMS (or e-mail) as soon as a report with contact details is filed,
+    whatever the door: a caller hears no code they can keep, and a web page can be closed.
+    Not for an SMS or a Zalo message, whose reply already carries it."""
     ticket, _event = _load(session, ticket_id, event_id)
-    if not _is_a_call(ticket):
-        return "not_a_call"
+    if not _needs_receipt(ticket):
+        return "not_needed"
     queued = service.message_resident(session=session, ticket=ticket, kind="received")
     return "queued" if queued else "no_contact"
 

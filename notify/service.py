@@ -50,12 +50,16 @@ TEMPLATES = {
     # --- duplicates (issue 16) ---
     "master_resolved": "Hotline 1022: your report %(code)s was the same problem as report "
     "%(master)s, which was resolved: %(resolution)s Follow it: %(link)s",
+    "contact_code": "Hotline 1022: your code for report %(code)s is %(otp)s. It is valid for "
+    "%(minutes)s minutes. Do not give it to anyone.",
 }
 TEMPLATES["dossier_code_asked"] = (
     "Hotline 1022: your report %(code)s concerns an administrative procedure. If you have the "
     "dossier code printed on your receipt, reply MHS followed by the code. Follow it: %(link)s"
 )
 
+# messages whose body is a secret: blanked once sent, so that no copy of it stays at rest
+EPHEMERAL_KINDS = {"contact_code": "[one-time code removed after sending]"}
 SUBJECTS = {
     "dossier_code_asked": "Your report %(code)s: the dossier code",
     "acknowledged": "Your report %(code)s was acknowledged",
@@ -71,6 +75,7 @@ SUBJECTS = {
     "not_fixed_reopened": "Your report %(code)s is open again",
     "fix_thanks": "Your report %(code)s: thank you",
     "master_resolved": "Your report %(code)s: the problem was resolved",
+    "contact_code": "Your code for report %(code)s",
 }
 
 
@@ -233,7 +238,9 @@ def deliver(*, session: Session, message_id: int, settings: Settings | None = No
         # out, and sending it again could repeat it, so it is left for a person to check
         return message.status
     if message.channel == zalo.CHANNEL:
-        return zalo.deliver(session=session, message=message, settings=settings)
+        outcome = zalo.deliver(session=session, message=message, settings=settings)
+        _blank_if_secret(message)
+        return outcome
     if message.channel == "sms" and is_opted_out(session=session, phone=message.recipient):
         message.status = MessageStatus.suppressed
         message.last_error = "the number opted out (STOP)"
@@ -269,6 +276,7 @@ def deliver(*, session: Session, message_id: int, settings: Settings | None = No
         )
     except senders.PermanentSendError as error:
         message.status, message.last_error = MessageStatus.failed, str(error)
+        _blank_if_secret(message)
         session.add(message)
         return message.status
     except Exception as error:
@@ -279,5 +287,11 @@ def deliver(*, session: Session, message_id: int, settings: Settings | None = No
     message.status = MessageStatus.sent
     message.backend, message.provider_id = sent.backend, sent.provider_id
     message.sent_at = utcnow()
+    _blank_if_secret(message)
     session.add(message)
     return message.status
+
+
+def _blank_if_secret(message: OutboundMessage) -> None:
+    if message.kind in EPHEMERAL_KINDS and message.status != MessageStatus.pending:
+        message.body = EPHEMERAL_KINDS[message.kind]

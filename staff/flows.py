@@ -140,3 +140,20 @@ def _merge(
             note=_str(payload, "note") or None,
         )
     return workflow.unmerge(session=session, ticket=ticket, actor=actor_of(user))
+
+
+def show_contact(*, session: Session, user: StaffUser, ticket: Ticket) -> TicketEvent:
+    """Reveal the resident's contact to this staff member, and record that they saw it (an
+    internal audit event: never public, announces nothing)."""
+    if not service.can_see_contact(user, ticket):
+        raise Forbidden("Only the responsible agency's staff see the resident's contact.")
+    event = tickets_service.record_event(
+        session=session,
+        ticket=ticket,
+        kind="contact_viewed",
+        actor=actor_of(user),
+        public=False,
+        data={"fields": [f for f in ("phone", "email") if getattr(ticket, f"reporter_{f}")]},
+    )
+    session.flush()
+    return event

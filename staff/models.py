@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -58,3 +58,28 @@ class StaffSession(SQLModel, table=True):
     )
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class StaffNotice(SQLModel, table=True):
+    """One notice for one staff member or official, waiting for their next digest (at most one
+    e-mail per person per `staff_digest_minutes`); `digest_id` is the message that carried it."""
+
+    __tablename__ = "staff_notice"
+    __table_args__ = (
+        UniqueConstraint("recipient", "dedupe_key", name="uq_staff_notice_recipient_dedupe"),
+        Index("ix_staff_notice_pending", "recipient", "digest_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=254)
+    language: str = Field(default="vi", max_length=8)
+    ticket_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"))
+    )
+    dedupe_key: str = Field(max_length=120)
+    kind: str = Field(max_length=40)
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    digest_id: int | None = Field(default=None)

@@ -9,20 +9,21 @@ names the deadline, so a repeated event queues nothing new.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from core import outbox
-from core.clock import as_utc
+from core.clock import as_utc, utcnow
 from core.events import subscriber
 from core.i18n import format_datetime, gettext
 from core.settings import get_settings
 from notify.models import OutboundMessage
 from notify.service import SEND_TASK
 from routing.models import Agency
-from staff.models import Role, StaffUser
+from staff.models import Role, StaffNotice, StaffUser
 from tickets import codes
 from tickets.models import Ticket, TicketEvent
 
@@ -115,6 +116,11 @@ def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
                     col(OutboundMessage.ticket_id) == alert.ticket_id,
                     col(OutboundMessage.dedupe_key) == key[:120],
                 )
+            ).first() or session.execute(
+                select(col(StaffNotice.id)).where(
+                    col(StaffNotice.recipient) == email,
+                    col(StaffNotice.dedupe_key) == f"{alert.ticket_id}:{key}"[:120],
+                )
             ).first()
             if exists:
                 continue
@@ -135,6 +141,17 @@ def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
                 agency=agency_name,
                 link=f"{settings.public_base_url}/staff/tickets/{alert.ticket_id}",
             )
+            if settings.staff_digest_minutes > 0:
+                queued += hold_for_digest(
+                    session,
+                    recipient=email,
+                    language=language,
+                    ticket_id=alert.ticket_id,
+                    dedupe_key=f"{alert.ticket_id}:{key}"[:120],
+                    kind=f"staff_{alert.kind}",
+                    line=body,
+                )
+                continue
             message = OutboundMessage(
                 ticket_id=alert.ticket_id,
                 dedupe_key=key[:120],
@@ -150,3 +167,102 @@ def notify_deadline_alerts(session: Session, alerts: list[Alert]) -> int:
             outbox.enqueue(session=session, task=SEND_TASK, args={"message_id": message.id})
             queued += 1
     return queued
+
+
+# Digests -------------------------------------------------------------------------------------
+# Staff and officials get their notices batched: at most one e-mail per person per
+# settings.staff_digest_minutes (the first one as soon as the digest task runs, the next ones
+# once the period since the last has passed). Residents' messages never come here.
+
+DIGEST_KIND = "staff_digest"
+DIGEST_SUBJECT = "Hotline 1022: %(num)s notices about your tickets"
+DIGEST_INTRO = "Notices since your last summary:"
+MAX_LINES_IN_DIGEST = 200
+
+
+def hold_for_digest(
+    session: Session,
+    *,
+    recipient: str,
+    language: str,
+    ticket_id: int | None,
+    dedupe_key: str,
+    kind: str,
+    line: str,
+) -> int:
+    """Keep a notice for the recipient's next digest (once per recipient and key)."""
+    try:
+        with session.begin_nested():
+            session.add(
+                StaffNotice(
+                    recipient=recipient,
+                    language=language,
+                    ticket_id=ticket_id,
+                    dedupe_key=dedupe_key,
+                    kind=kind,
+                    line=line,
+                )
+            )
+            session.flush()
+    except IntegrityError:  # a repeated event: already waiting, or already sent
+        return 0
+    return 1
+
+
+def send_digests(session: Session, *, now: datetime | None = None) -> int:
+    """One e-mail per person with notices waiting, unless they had one within the period."""
+    settings = get_settings()
+    now = now or utcnow()
+    period = timedelta(minutes=max(settings.staff_digest_minutes, 1))
+    waiting = session.execute(
+        select(col(StaffNotice.recipient)).where(col(StaffNotice.digest_id).is_(None)).distinct()
+    ).scalars().all()
+    sent = 0
+    for recipient in waiting:
+        last = session.execute(
+            select(func.max(col(OutboundMessage.created_at))).where(
+                col(OutboundMessage.recipient) == recipient,
+                col(OutboundMessage.kind) == DIGEST_KIND,
+            )
+        ).scalar_one_or_none()
+        last_at = as_utc(last)
+        if last_at is not None and now - last_at < period:
+            continue
+        notices = list(
+            session.execute(
+                select(StaffNotice)
+                .where(
+                    col(StaffNotice.recipient) == recipient, col(StaffNotice.digest_id).is_(None)
+                )
+                .order_by(col(StaffNotice.created_at), col(StaffNotice.id))
+                .limit(MAX_LINES_IN_DIGEST)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        if not notices:
+            continue
+        language = notices[-1].language
+        subject = gettext(language, DIGEST_SUBJECT, num=len(notices))
+        body = "\n".join(
+            [gettext(language, DIGEST_INTRO), *(f"- {notice.line}" for notice in notices)]
+        )
+        message = OutboundMessage(
+            ticket_id=None,
+            dedupe_key=f"{DIGEST_KIND}:{notices[0].id}",
+            kind=DIGEST_KIND,
+            channel="email",
+            recipient=recipient,
+            language=language,
+            subject=subject[:200],
+            body=body,
+            created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        for notice in notices:
+            notice.digest_id = message.id
+            session.add(notice)
+        outbox.enqueue(session=session, task=SEND_TASK, args={"message_id": message.id})
+        sent += 1
+    session.flush()
+    return sent

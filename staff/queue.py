@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlmodel import Session, col
 
 from core.clock import as_utc, utcnow
@@ -60,15 +61,16 @@ def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
     return policy.is_overdue(ticket, now)
 
 
-def agency_queue(
-    *,
-    session: Session,
-    user: StaffUser,
-    filters: QueueFilters,
-    cursor: str | None = None,
-    limit: int = PAGE_SIZE,
-) -> Page:
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
+@dataclass
+class QueueCounts:
+    total: int
+    overdue: int
+    reopened: int
+    emergency: int
+
+
+def _filtered(user: StaffUser, filters: QueueFilters) -> Any:
+    """The queue's conditions (without paging), shared by the page and its counts."""
     agency_id = queue_agency(user, filters.agency_id)
     query = select(Ticket).where(Ticket.resolve_due_at.is_not(None))  # type: ignore[union-attr]
     if agency_id is not None:
@@ -85,6 +87,47 @@ def agency_queue(
         query = query.where(col(Ticket.area_id) == filters.area_id)
     if filters.overdue:
         query = query.where(policy.overdue_sql(Ticket.__table__.c, utcnow()))  # type: ignore[attr-defined]
+    return query
+
+
+def queue_counts(*, session: Session, user: StaffUser, filters: QueueFilters) -> QueueCounts:
+    """How many tickets the filtered queue holds, and how many of them are overdue, reopened
+    or emergencies (one aggregate query; the markers of the table, counted)."""
+    matching = _filtered(user, filters).subquery()
+    overdue = policy.overdue_sql(matching.c, utcnow())
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(overdue),
+            func.count().filter(matching.c.reopen_count > 0),
+            func.count().filter(matching.c.emergency.is_(True)),
+        ).select_from(matching)
+    ).one()
+    return QueueCounts(total=row[0], overdue=row[1], reopened=row[2], emergency=row[3])
+
+
+def duplicate_counts(*, session: Session, ticket_ids: list[int]) -> dict[int, int]:
+    """For each ticket shown, how many others were rejected as its duplicates."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(col(Ticket.duplicate_of_id), func.count())
+        .where(col(Ticket.duplicate_of_id).in_(ticket_ids))
+        .group_by(col(Ticket.duplicate_of_id))
+    ).all()
+    return {int(ticket_id): int(count) for ticket_id, count in rows}
+
+
+def agency_queue(
+    *,
+    session: Session,
+    user: StaffUser,
+    filters: QueueFilters,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = _filtered(user, filters)
     if cursor:
         moment, last_id = decode_cursor(cursor)
         query = query.where(tuple_(Ticket.resolve_due_at, Ticket.id) > tuple_(moment, last_id))
@@ -102,9 +145,11 @@ def agency_queue(
 def triage_queue(
     *, session: Session, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
-    """Tickets waiting at the triage desk, oldest first."""
+    """Tickets waiting at the triage desk, oldest first (emergencies: see triage_emergencies)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = select(Ticket).where(col(Ticket.state) == TicketState.triage)
+    query = select(Ticket).where(
+        col(Ticket.state) == TicketState.triage, col(Ticket.emergency).is_(False)
+    )
     if cursor:
         moment, last_id = decode_cursor(cursor)
         query = query.where(tuple_(Ticket.created_at, Ticket.id) > tuple_(moment, last_id))
@@ -117,3 +162,15 @@ def triage_queue(
         assert last.id is not None
         next_cursor = encode_cursor(as_utc(last.created_at), last.id)
     return Page(tickets=rows, next_cursor=next_cursor)
+
+
+def triage_emergencies(*, session: Session, limit: int = MAX_PAGE_SIZE) -> list[Ticket]:
+    """Emergencies waiting at the triage desk: above every other ticket, on every page."""
+    return list(
+        session.execute(
+            select(Ticket)
+            .where(col(Ticket.state) == TicketState.triage, col(Ticket.emergency).is_(True))
+            .order_by(col(Ticket.created_at), col(Ticket.id))
+            .limit(limit)
+        ).scalars()
+    )

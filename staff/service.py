@@ -189,3 +189,15 @@ def check_act(user: StaffUser, ticket: Ticket, *, triage: bool = False) -> None:
         raise Forbidden("Only the triage desk sets the category of a ticket.")
     if not triage and user.role == Role.triage_agent and ticket.agency_id != TRIAGE_AGENCY:
         raise Forbidden("This ticket belongs to another agency.")
+
+
+def can_see_contact(user: StaffUser, ticket: Ticket) -> bool:
+    """The resident's phone and e-mail, for the staff who must call back: the responsible
+    agency's agents and head (and the triage desk while the ticket is with it)."""
+    if ticket.anonymous or not (ticket.reporter_phone or ticket.reporter_email):
+        return False
+    if user.role in (Role.agent, Role.agency_head):
+        return user.agency_id is not None and user.agency_id == ticket.agency_id
+    if user.role == Role.triage_agent:
+        return ticket.state == TicketState.triage or ticket.agency_id == TRIAGE_AGENCY
+    return False

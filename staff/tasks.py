@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.db import session_scope
 from core.tasks import task
-from staff import notifications  # noqa: F401  (its subscribers register on import)
+from staff import notifications  # its subscribers register on import
 from staff import service as staff_service
 
 
@@ -13,3 +13,10 @@ from staff import service as staff_service
 def purge_sessions() -> int:
     with session_scope() as session:
         return staff_service.purge_expired_sessions(session=session)
+
+
+@task("staff.send_digests", every_seconds=60)
+def send_digests() -> int:
+    """Staff and officials' notices, batched: at most one e-mail per person per period."""
+    with session_scope() as session:
+        return notifications.send_digests(session)

@@ -12,6 +12,8 @@ import re
 
 import phonenumbers
 
+from core.i18n import gettext
+
 PHONE_MASK = "[phone hidden]"
 NAME_MASK = "[name hidden]"
 EMAIL_MASK = "[email hidden]"
@@ -123,3 +125,23 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return f"{phone[:3]} ••• ••• {phone[-3:]}"
+
+
+# The masks above are stored in English; each page shows them in its own language.
+MASKS = ("[phone hidden]", "[email hidden]", "[name hidden]")
+
+
+def localize_masks(text: str | None, language: str) -> str:
+    """Put the masks of `mask_text` in the reader's language ("[phone hidden]" -> "[đã ẩn số
+    điện thoại]")."""
+    if not text:
+        return ""
+    for mask in MASKS:
+        if mask in text:
+            text = text.replace(mask, gettext(language, mask))
+    return text
+
+
+def mask_for(text: str | None, language: str) -> str:
+    """mask_text, with the masks in the reader's language."""
+    return localize_masks(mask_text(text), language)

@@ -408,9 +408,23 @@ def request_information(
     )
 
 
-def take_answer(*, session: Session, ticket: Ticket, text: str, channel: str) -> TicketEvent:
-    """The resident's words join the ticket; if the agency was waiting, its clock resumes."""
-    data = {"channel": channel}
+def take_answer(
+    *,
+    session: Session,
+    ticket: Ticket,
+    text: str,
+    channel: str,
+    attachments: list[NewAttachment] | None = None,
+) -> TicketEvent:
+    """The resident's words (and photos) join the ticket; if the agency was waiting, its clock
+    resumes."""
+    data: dict[str, Any] = {"channel": channel}
+    stored = [
+        add_attachment(session=session, ticket=ticket, attachment=attachment)
+        for attachment in attachments or []
+    ]
+    if stored:
+        data["attachments"] = [row.id for row in stored]
     if ticket.state == TicketState.waiting_for_resident:
         return _transition(
             session=session,

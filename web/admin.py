@@ -7,11 +7,13 @@ request so it uses the engine of the app that serves it (tests give the app its 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -72,7 +74,35 @@ class WithForeignKeys(ModelView):
         return type(f"{form.__name__}WithKeys", (form,), extra) if extra else form
 
 
+# sqladmin has no Vietnamese interface: the names and column labels are Vietnamese, the
+# landing page (web/templates/admin/sqladmin/index.html) says what each list is in both languages
+COMMON_LABELS: dict[str | InstrumentedAttribute[Any], str] = {
+    "id": "Mã",
+    "name_vi": "Tên (tiếng Việt)",
+    "name_en": "Tên (tiếng Anh)",
+    "email": "E-mail",
+    "active": "Đang dùng",
+    "kind": "Loại",
+    "note": "Ghi chú",
+    "name": "Họ tên",
+    "role": "Vai trò",
+    "language": "Ngôn ngữ",
+    "agency_id": "Cơ quan",
+    "category_id": "Lĩnh vực",
+    "area_id": "Phường/xã",
+    "default_agency_id": "Cơ quan mặc định",
+    "acknowledge_hours": "Giờ tiếp nhận",
+    "resolve_working_days": "Ngày làm việc để giải quyết",
+    "urgent_resolve_hours": "Giờ giải quyết (khẩn)",
+    "fix_question_days": "Ngày hỏi lại đã sửa chưa",
+}
+
+
 class AgencyAdmin(ModelView, model=Agency):
+    name = "Cơ quan"
+    name_plural = "Cơ quan (agencies)"
+    description = "Các cơ quan nhận và giải quyết phản ánh · The agencies that handle reports."
+    column_labels = COMMON_LABELS
     column_list = ["id", "name_vi", "name_en", "email", "active"]
     form_include_pk = True
     can_delete = False
@@ -80,7 +110,12 @@ class AgencyAdmin(ModelView, model=Agency):
 
 
 class CategoryAdmin(WithForeignKeys, model=Category):
-    name_plural = "Categories"
+    name = "Lĩnh vực"
+    name_plural = "Lĩnh vực (categories)"
+    description = (
+        "Lĩnh vực phản ánh, cơ quan mặc định và thời hạn · Categories, default agency, deadlines."
+    )
+    column_labels = COMMON_LABELS
     column_list = [
         "id",
         "name_vi",
@@ -98,7 +133,10 @@ class CategoryAdmin(WithForeignKeys, model=Category):
 
 
 class AreaAdmin(ModelView, model=Area):
-    name = "Ward"
+    name = "Phường/xã"
+    name_plural = "Phường/xã (wards)"
+    description = "Các phường, xã của tỉnh/thành · The wards and communes."
+    column_labels = COMMON_LABELS
     column_list = ["id", "name_vi", "name_en", "kind", "active"]
     form_include_pk = True
     can_delete = False
@@ -106,6 +144,12 @@ class AreaAdmin(ModelView, model=Area):
 
 
 class RoutingRuleAdmin(WithForeignKeys, model=RoutingRule):
+    name = "Quy tắc chuyển"
+    name_plural = "Quy tắc chuyển (routing rules)"
+    description = (
+        "Lĩnh vực ở phường/xã nào thì chuyển cơ quan nào · Which agency gets a category where."
+    )
+    column_labels = COMMON_LABELS
     column_list = [
         "id",
         "category_id",
@@ -132,7 +176,10 @@ class ProcedureAdmin(WithForeignKeys, model=Procedure):
 
 
 class StaffAdmin(WithForeignKeys, model=StaffUser):
-    name = "Staff member"
+    name = "Cán bộ"
+    name_plural = "Cán bộ (staff)"
+    description = "Tài khoản cán bộ, vai trò và cơ quan · Staff accounts, roles and agencies."
+    column_labels = COMMON_LABELS
     column_list = [
         "id",
         "email",
@@ -176,6 +223,9 @@ class StaffAdmin(WithForeignKeys, model=StaffUser):
             raise ValueError("a new staff member needs a password")
 
 
+ADMIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "admin"
+
+
 class LazyAdmin:
     """An ASGI app that builds the admin for the serving app's engine on first use."""
 
@@ -194,7 +244,8 @@ class LazyAdmin:
             holder,
             engine=engine,
             base_url="/admin",
-            title="Hotline 1022 · Admin",
+            title="Hotline 1022 · Quản trị",
+            templates_dir=str(ADMIN_TEMPLATES),
             authentication_backend=StaffAuth(secret_key, engine, secure=secure),
         )
         for view in (

@@ -6,13 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.types import Receive, Scope, Send
 
-from core.errors import HotlineError
-from httpbase.deps import LanguageDep, SessionDep, SettingsDep
+from core.errors import HotlineError, TooLarge
+from core.i18n import gettext
+from httpbase import limits
+from httpbase.deps import LanguageDep, SessionDep, SettingsDep, get_app_settings
 from httpbase.render import render
-from httpbase.throttle import LookupRateLimit, ReportRateLimit
+from httpbase.throttle import LookupRateLimit, limit_reports
 from intake import emergency
 from intake import service as intake_service
+from notify import verification
 from routing import service as routing_service
 from tickets import codes, estimate, links, public
 from tickets import service as tickets_service
@@ -36,6 +41,8 @@ def _form_page(
             "areas": routing_service.list_areas(session=session),
             "values": values or {},
             "error": error,
+            "max_chars": get_app_settings(request).max_description_chars,
+            "max_photo_bytes": get_app_settings(request).max_photo_bytes,
         },
         status_code=status_code,
     )
@@ -57,7 +64,6 @@ def submit_report(
     session: SessionDep,
     settings: SettingsDep,
     language: LanguageDep,
-    _limit: ReportRateLimit,
     description: Annotated[str, Form()] = "",
     area_id: Annotated[str, Form()] = "",
     address: Annotated[str, Form()] = "",
@@ -97,6 +103,8 @@ def submit_report(
         photo=photo_bytes or None,
     )
     try:
+        # inside: a refusal for too many reports shows the form again with what was typed
+        limit_reports(request)
         submitted = intake_service.submit_report(session=session, form=form, settings=settings)
     except HotlineError as error:
         session.rollback()
@@ -107,6 +115,46 @@ def submit_report(
     return RedirectResponse(
         links.status_path(submitted.ticket.code, new=1, lang=language), status_code=303
     )
+
+
+FORM_FIELDS = (
+    "description",
+    "area_id",
+    "address",
+    "latitude",
+    "longitude",
+    "name",
+    "phone",
+    "email",
+    "anonymous",
+)
+
+
+@limits.too_large_page("/report")
+async def report_too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    """A form post bigger than the server takes (a huge photo sent without JavaScript): the
+    form comes back in the page's language with everything typed kept, the photo dropped."""
+    request = Request(scope, receive)
+    fields = await limits.read_form_fields(request, names=FORM_FIELDS)
+    values: dict[str, object] = {name: fields.get(name, "") for name in FORM_FIELDS}
+    values["anonymous"] = bool(fields.get("anonymous"))
+    settings = get_app_settings(request)
+    error = TooLarge(
+        "The photo is too large (%(size)s KB; at most %(limit)s KB).",
+        field="photo",
+        size=int(request.headers.get("content-length") or 0) // 1024,
+        limit=settings.max_photo_bytes // 1024,
+    )
+    with Session(request.app.state.engine) as session:
+        response = _form_page(
+            request, session, values=values, error=error, status_code=error.status_code
+        )
+    await response(scope, receive, send)
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request) -> HTMLResponse:
+    return render(request, "privacy.html", {})
 
 
 @router.get("/status", response_class=HTMLResponse)
@@ -127,6 +175,48 @@ def status_lookup(
     return RedirectResponse(links.status_path(ticket.code), status_code=303)
 
 
+def _status_page(
+    request: Request,
+    session: Session,
+    ticket: Ticket,
+    language: str,
+    *,
+    new: bool = False,
+    code_sent: bool = False,
+    verify_error: HotlineError | None = None,
+    done: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    view = public.public_ticket(session=session, ticket=ticket, language=language)
+    still_open = ticket.state not in (
+        TicketState.resolved, TicketState.closed, TicketState.rejected
+    )
+    flash = {
+        "answered": gettext(language, "Thank you: your answer was added to the report."),
+        "reopened": gettext(language, "Your report was reopened: the agency has a new deadline."),
+    }.get(done)
+    settings = get_app_settings(request)
+    return render(
+        request,
+        "status.html",
+        {
+            "ticket": view,
+            "estimate": estimate.estimate(session=session, ticket=ticket) if still_open else None,
+            "new": new,
+            "has_contact": verification.has_contact(ticket),
+            "anonymous": not verification.has_contact(ticket),
+            "code_sent": code_sent,
+            "masked_contact": verification.masked_contact(ticket),
+            "code_minutes": settings.contact_code_minutes,
+            "verify_error": verify_error,
+            "flash": flash,
+            "emergency_advice": emergency.advice(language) if ticket.emergency else None,
+            "spoken_code": " ".join(codes.display(ticket.code)),
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/status/{code}", response_class=HTMLResponse)
 def status_page(
     code: str,
@@ -135,23 +225,65 @@ def status_page(
     language: LanguageDep,
     _limit: LookupRateLimit,
     new: int = 0,
+    done: str = "",
 ) -> HTMLResponse:
     ticket: Ticket = tickets_service.get_by_code(session=session, code=code)
-    view = public.public_ticket(session=session, ticket=ticket, language=language)
-    still_open = ticket.state not in (
-        TicketState.resolved, TicketState.closed, TicketState.rejected
-    )
-    return render(
-        request,
-        "status.html",
-        {
-            "ticket": view,
-            "estimate": estimate.estimate(session=session, ticket=ticket) if still_open else None,
-            "new": bool(new),
-            "emergency_advice": emergency.advice(language) if ticket.emergency else None,
-            "spoken_code": " ".join(codes.display(ticket.code)),
-        },
-    )
+    return _status_page(request, session, ticket, language, new=bool(new), done=done)
+
+
+@router.post("/status/{code}/verify", response_class=HTMLResponse)
+def send_contact_code(
+    code: str, request: Request, session: SessionDep, language: LanguageDep
+) -> HTMLResponse:
+    """Send a one-time code to the contact on file (rate-limited per ticket)."""
+    ticket = tickets_service.get_by_code(session=session, code=code)
+    try:
+        verification.send_code(session=session, ticket=ticket, settings=get_app_settings(request))
+    except HotlineError as error:
+        session.rollback()
+        return _status_page(
+            request, session, ticket, language, verify_error=error, status_code=error.status_code
+        )
+    session.commit()
+    return _status_page(request, session, ticket, language, code_sent=True)
+
+
+@router.post("/status/{code}/verify/check", response_class=HTMLResponse)
+def check_contact_code(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    language: LanguageDep,
+    otp: Annotated[str, Form()] = "",
+) -> Response:
+    """The right code opens the resident's pages: rating and reopening a resolved report,
+    answering (with a photo) an open one. A wrong try still counts."""
+    ticket = tickets_service.get_by_code(session=session, code=code)
+    try:
+        verification.check_code(
+            session=session, ticket=ticket, code=otp, settings=get_app_settings(request)
+        )
+    except HotlineError as error:
+        session.commit()  # the attempt counts
+        return _status_page(
+            request,
+            session,
+            ticket,
+            language,
+            code_sent=True,
+            verify_error=error,
+            status_code=error.status_code,
+        )
+    session.commit()
+    if ticket.state in (TicketState.resolved, TicketState.closed):
+        target = links.status_path(
+            ticket.code, "rate", t=links.make_token(ticket, "rate"), lang=language
+        )
+    else:
+        target = links.status_path(
+            ticket.code, "answer", t=links.make_token(ticket, "answer"), lang=language
+        )
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/healthz", include_in_schema=False)

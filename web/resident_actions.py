@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from core.dates import parse_date
 from core.errors import Conflict, HotlineError, InvalidInput
-from httpbase.deps import LanguageDep, SessionDep
+from httpbase.deps import LanguageDep, SessionDep, SettingsDep
 from httpbase.render import render
+from intake import photos
 from routing import service as routing_service
 from tickets import links, policy, public, publication, replies, workflow
 from tickets import service as tickets_service
@@ -153,7 +154,9 @@ def reopen(
             request, session, language, ticket, t, error=error, status_code=error.status_code
         )
     session.commit()
-    return RedirectResponse(links.status_path(ticket.code, lang=language), status_code=303)
+    return RedirectResponse(
+        links.status_path(ticket.code, lang=language, done="reopened"), status_code=303
+    )
 
 
 def _answer_page(
@@ -197,11 +200,14 @@ def answer(
     request: Request,
     session: SessionDep,
     language: LanguageDep,
+    settings: SettingsDep,
     t: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     ticket = _ticket_for_link(session, code, t, "answer")
     ticket = tickets_service.get_ticket(session=session, ticket_id=ticket.id or 0, for_update=True)
+    photo_bytes = photo.file.read(settings.max_photo_bytes + 1) if photo is not None else b""
     try:
         cleaned = text.strip()
         if not cleaned:
@@ -212,7 +218,20 @@ def answer(
             )
         if ticket.state in (TicketState.closed, TicketState.rejected, TicketState.resolved):
             raise Conflict("This report is no longer open for answers.")
-        workflow.take_answer(session=session, ticket=ticket, text=cleaned, channel="web")
+        attachments = []
+        if photo_bytes:
+            checked = photos.check_photo(photo_bytes, max_bytes=settings.max_photo_bytes)
+            attachments.append(
+                tickets_service.NewAttachment(
+                    content_type=checked.content_type,
+                    size_bytes=checked.size_bytes,
+                    sha256=checked.sha256,
+                    storage_path=photos.store_photo(checked, media_dir=settings.media_dir),
+                )
+            )
+        workflow.take_answer(
+            session=session, ticket=ticket, text=cleaned, channel="web", attachments=attachments
+        )
     except HotlineError as error:
         session.rollback()
         return _answer_page(
@@ -226,4 +245,6 @@ def answer(
             status_code=error.status_code,
         )
     session.commit()
-    return RedirectResponse(links.status_path(ticket.code, lang=language), status_code=303)
+    return RedirectResponse(
+        links.status_path(ticket.code, lang=language, done="answered"), status_code=303
+    )

@@ -43,7 +43,41 @@ STAFF_EVENT_LABELS = {
     "message_hidden": "Resident's words hidden from the public",
     "merge_received": "A duplicate report was merged into this one",
     "merge_undone": "A merged duplicate was separated again",
+    "contact_viewed": "Resident's contact viewed",
 }
+CHANNEL_LABELS = {
+    "web": "Web form",
+    "sms": "SMS",
+    "phone": "Phone call",
+    "open311": "Open311 app",
+    "api": "Mobile app",
+    "zalo": "Zalo",
+}
+ACTOR_LABELS = {"resident": "the resident", "system": "the system"}
+# what the page says after each action, with the ticket's code
+DONE_MESSAGES = {
+    "acknowledge": "Ticket %(code)s acknowledged.",
+    "start": "Work started on ticket %(code)s.",
+    "transfer": "Ticket %(code)s transferred to another agency.",
+    "request_info": "Question sent to the resident of ticket %(code)s; the clock is paused.",
+    "note": "Note added to ticket %(code)s.",
+    "resolve": "Ticket %(code)s resolved; the answer is sent to the resident.",
+    "schedule": "Work on ticket %(code)s scheduled.",
+    "reject": "Ticket %(code)s rejected.",
+    "categorize": "Ticket %(code)s categorized and routed.",
+}
+PRIMARY_ACTIONS = ("categorize", "acknowledge", "start", "resolve")
+SECONDARY_ACTIONS = ("request_info", "schedule", "transfer", "note")
+
+
+def confidence_words(confidence: float | None) -> str:
+    """The classifier's confidence as an agent reads it (the catalog key)."""
+    value = confidence or 0.0
+    if value >= 0.8:
+        return "high confidence"
+    if value >= 0.5:
+        return "medium confidence"
+    return "low confidence"
 
 
 def _names(rows: list[Any], language: str) -> dict[str, str]:
@@ -89,6 +123,10 @@ def queue_page(
         agency_id=agency or None,
     )
     page = queue.agency_queue(session=session, user=user, filters=filters, cursor=cursor or None)
+    counts = queue.queue_counts(session=session, user=user, filters=filters)
+    duplicates = queue.duplicate_counts(
+        session=session, ticket_ids=[t.id for t in page.tickets if t.id is not None]
+    )
     now = utcnow()
     params = {
         k: v
@@ -107,6 +145,8 @@ def queue_page(
         {
             "page": page,
             "rows": [(t, queue.is_overdue(t, now), codes.display(t.code)) for t in page.tickets],
+            "counts": counts,
+            "duplicates": duplicates,
             "filters": params,
             "states": queue.QUEUE_STATES,
             "state_labels": STATE_LABELS,
@@ -122,12 +162,16 @@ def triage_page(
     request: Request, session: SessionDep, user: TriageReader, cursor: str = ""
 ) -> Response:
     page = queue.triage_queue(session=session, cursor=cursor or None)
+    emergencies = queue.triage_emergencies(session=session)
     return render(
         request,
         "staff/triage.html",
         {
             "page": page,
-            "rows": [(t, codes.display(t.code)) for t in page.tickets],
+            "rows": [(t, codes.display(t.code)) for t in [*emergencies, *page.tickets]],
+            "emergency_count": len(emergencies),
+            "done_code": request.query_params.get("code", "")[:12],
+            "confidence_words": confidence_words,
             **lookups(session, get_language(request)),
         },
     )
@@ -184,6 +228,7 @@ def ticket_page(
     error: HotlineError | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    contact_shown: bool = False,
 ) -> Response:
     language = get_language(request)
     events = tickets_service.events(session=session, ticket=ticket, public_only=False)
@@ -205,6 +250,14 @@ def ticket_page(
             "state_labels": STATE_LABELS,
             "photos": photos,
             "masked_phone": redact.mask_phone(ticket.reporter_phone),
+            "can_see_contact": service.can_see_contact(user, ticket),
+            "contact_shown": contact_shown,
+            "channel_labels": CHANNEL_LABELS,
+            "actor_labels": ACTOR_LABELS,
+            "confidence_words": confidence_words(ticket.confidence),
+            "primary_actions": PRIMARY_ACTIONS,
+            "secondary_actions": SECONDARY_ACTIONS,
+            "done_message": DONE_MESSAGES.get(request.query_params.get("done") or ""),
             "overdue": queue.is_overdue(ticket),
             "actions": available_actions(user, ticket),
             "duplicate_of": duplicate_of,
@@ -233,6 +286,18 @@ def show_ticket(
 ) -> Response:
     ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=False)
     return ticket_page(request, session, user, ticket)
+
+
+@router.post("/staff/tickets/{ticket_id}/contact")
+def show_contact(
+    request: Request, ticket_id: int, session: SessionDep, user: CsrfCheckedStaff
+) -> Response:
+    """The resident's contact, shown to the responsible agency's staff; each view is recorded
+    in the ticket's internal audit trail."""
+    ticket = flows.load_ticket(session=session, user=user, ticket_id=ticket_id, for_update=False)
+    flows.show_contact(session=session, user=user, ticket=ticket)
+    session.commit()
+    return ticket_page(request, session, user, ticket, contact_shown=True)
 
 
 async def form_payload(request: Request) -> dict[str, str]:
@@ -268,5 +333,7 @@ def act_on_ticket(
         )
     session.commit()
     if action == "categorize" and not service.can_view(user, ticket):
-        return RedirectResponse("/staff/triage?done=categorize", status_code=303)
+        return RedirectResponse(
+            f"/staff/triage?done=categorize&code={codes.display(ticket.code)}", status_code=303
+        )
     return RedirectResponse(f"/staff/tickets/{ticket_id}?done={action}", status_code=303)

@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 from starlette.routing import Mount
 
+from httpbase.render import templates
+from tickets import redact
 from web import (
     media,
     procedure,
@@ -29,3 +31,7 @@ routers = [
     procedure.router,
     resident.router,
 ]
+
+# published text keeps its masks in English ("[phone hidden]", as the JSON API and Open311 give
+# them); a page shows them in its own language: {{ text | masks(lang) }}
+templates.env.filters["masks"] = redact.localize_masks

@@ -47,8 +47,11 @@ def test_a_report_is_filed_with_code_event_and_outbox_row(client, session: Sessi
     assert ticket.channel == "api" and ticket.state == "received"
     assert [e["kind"] for e in body["timeline"]] == ["created"]
     queued = session.execute(select(outbox.OutboxMessage)).scalars().all()
-    assert [(m.task, m.args) for m in queued] == [
-        ("tickets.process", factories.filed_event_args(session, ticket))
+    # classification, and the tracking code sent to the contact given (issue 13)
+    filed = factories.filed_event_args(session, ticket)
+    assert sorted((m.task, m.args) for m in queued) == [
+        ("notify.receipt_to_resident", filed),
+        ("tickets.process", filed),
     ]
     assert response.headers["location"] == f"/api/v1/reports/{ticket.code}"
 
@@ -112,7 +115,8 @@ def test_error_messages_follow_the_language(client) -> None:
 
 def test_an_oversized_body_is_refused_with_413(client, session: Session) -> None:
     before = count(session, Ticket)
-    response = client.post("/api/v1/reports", content=b"{" + b" " * (9 * 1024 * 1024) + b"}",
+    over = client.app.state.settings.max_request_bytes + 1024
+    response = client.post("/api/v1/reports", content=b"{" + b" " * over + b"}",
                            headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert count(session, Ticket) == before

@@ -67,11 +67,13 @@ def test_triage_to_rating(committed_pg: Engine, monkeypatch) -> None:  # type: i
         desk.wait_for_url(re.compile(r"/staff/triage"))
 
         agent = chromium.new_page()
+        agent.on("dialog", lambda dialog: dialog.accept())  # resolving asks to confirm
         log_in(agent, base_url, "agent@sanitation.org")
         agent.goto(f"{base_url}/staff?lang=en")
         agent.click(f"tr[data-ticket-id='{ticket.id}'] a")
         agent.click("#form-acknowledge button")
         agent.wait_for_selector("#state[data-state='acknowledged']")
+        agent.click("details:has(#form-request_info) > summary")
         agent.fill("#question", "Which corner exactly?")
         agent.click("#form-request_info button")
         agent.wait_for_selector("#state[data-state='waiting_for_resident']")

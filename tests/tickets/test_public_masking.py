@@ -86,8 +86,13 @@ def test_no_public_surface_shows_a_contact(pg_client: Any, ticket: Ticket) -> No
     for where, text in pages.items():
         assert_no_contact(text, where)
     # the ticket is really on each of them (an empty page would pass the loop above)
-    for where in ("status page (vi)", "JSON API", "Open311 request (json)", "public record"):
+    for where in ("JSON API", "Open311 request (json)", "status page (en)"):
         assert "[phone hidden]" in pages[where], where
+    # pages show the mask in their own language (issue 13)
+    pages["public record (vi)"] = pg_client.get("/public", params={"lang": "vi"}).text
+    for where in ("status page (vi)", "public record (vi)"):
+        assert "[đã ẩn số điện thoại]" in pages[where], where
+        assert "[phone hidden]" not in pages[where], where
 
 
 def test_every_timeline_message_is_masked(pg_client: Any, ticket: Ticket) -> None:
@@ -111,7 +116,7 @@ def test_every_timeline_message_is_masked(pg_client: Any, ticket: Ticket) -> Non
             "Đúng số [phone hidden], email [email hidden], nhà số 12."
         )
     status = pg_client.get(f"/status/{ticket.code}").text
-    assert "anh Hòa [phone hidden] hoặc [email hidden]" in status
+    assert "anh Hòa [đã ẩn số điện thoại] hoặc [đã ẩn e-mail]" in status
 
 
 def test_a_reopened_ticket_shows_the_reason_masked(pg_client: Any, ticket: Ticket) -> None:
@@ -134,7 +139,9 @@ def test_the_description_is_masked_where_it_is_shown(pg_client: Any, ticket: Tic
     assert masked in pg_client.get(f"/api/v1/reports/{ticket.code}").json()["description"]
     [request] = pg_client.get(f"/open311/v2/requests/{ticket.code}.json").json()
     assert masked in request["description"]
-    assert masked in pg_client.get(f"/status/{ticket.code}").text
+    assert masked in pg_client.get(f"/status/{ticket.code}?lang=en").text
+    shown = "Gọi tôi [đã ẩn số điện thoại] hoặc [đã ẩn e-mail]."
+    assert shown in pg_client.get(f"/status/{ticket.code}?lang=vi").text
 
 
 @pytest.mark.parametrize(

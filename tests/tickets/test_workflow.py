@@ -64,8 +64,9 @@ def test_acknowledge_records_and_tells_the_resident_once(pg_session, ticket) -> 
         "acknowledged",
     )
     sent = messages(pg_session, ticket)
-    assert [m.kind for m in sent] == ["acknowledged"]
-    assert "Sở Giao thông Vận tải" in sent[0].body  # the agency, in the resident's language
+    # the receipt with the tracking code went when it was filed; the acknowledgement once
+    assert [m.kind for m in sent] == ["received", "acknowledged"]
+    assert "Sở Giao thông Vận tải" in sent[1].body  # the agency, in the resident's language
 
 
 def test_acknowledge_twice_is_refused(pg_session, ticket) -> None:

@@ -68,3 +68,16 @@ def test_status_lookup_explains_a_typing_mistake(client) -> None:
 def test_an_unknown_page_is_a_404_page_not_a_crash(client) -> None:
     response = client.get("/nothing-here?lang=en", headers={"accept": "text/html"})
     assert response.status_code == 404 and "Not found" in response.text
+
+
+def test_too_many_reports_show_the_form_again_with_the_text_kept(session) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_client
+
+    form = {"description": "Đèn đường hỏng trước nhà số 3", "area_id": "26743", "phone": ""}
+    with make_client(session, report_rate_limit="1/minute") as client:
+        first = client.post("/report?lang=vi", data=form, follow_redirects=False)
+        assert first.status_code == 303
+        second = client.post("/report?lang=vi", data=form, follow_redirects=False)
+    assert second.status_code == 429
+    assert 'id="report-form"' in second.text and "Đèn đường hỏng trước nhà số 3" in second.text
+    assert '{"error"' not in second.text and 'id="form-error"' in second.text

@@ -13,6 +13,13 @@
       }
     };
   }
+  // every category and agency gets its label: the chart grows with its rows
+  function fit(id, rows) {
+    var canvas = document.getElementById(id);
+    if (canvas && canvas.parentNode) { canvas.parentNode.style.height = Math.max(18, 3 + rows * 1.6) + "rem"; }
+  }
+  fit("chart-category", data.category.labels.length);
+  fit("chart-agency", data.agency.labels.length * 1.4);
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) { return null; }
@@ -34,7 +41,8 @@
       data: { labels: data.category.labels, datasets: [{ label: data.category.label,
         data: data.category.values, backgroundColor: palette[2] }] },
       options: { indexAxis: "y", onClick: follow(data.category.links),
-                 plugins: { legend: { display: false } } }
+                 plugins: { legend: { display: false } },
+                 scales: { y: { ticks: { autoSkip: false } } } }
     }),
     draw("chart-agency", {
       type: "bar",
@@ -43,7 +51,8 @@
         { label: data.agency.resolved_label, data: data.agency.resolved,
           backgroundColor: palette[3] }] },
       options: { indexAxis: "y", onClick: follow(data.agency.links),
-                 scales: { x: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } } }
+                 scales: { x: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } },
+                           y: { ticks: { autoSkip: false } } } }
     }),
     draw("chart-channel", {
       type: "doughnut",
