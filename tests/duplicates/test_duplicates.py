@@ -110,10 +110,12 @@ def test_merge_undo_audit_and_the_reporter_follows_the_master(session: Session) 
     sent = session.execute(
         select(OutboundMessage).where(OutboundMessage.ticket_id == dup.id)
     ).scalars().all()
+    # the receipt with the tracking code when it was filed (issue 13), then the master's answer
     assert [(m.kind, m.recipient, m.language) for m in sent] == [
-        ("master_resolved", "+84902222222", "vi")
+        ("received", "+84902222222", "vi"),
+        ("master_resolved", "+84902222222", "vi"),
     ]
-    assert "Đã thay đoạn ống bị vỡ." in sent[0].body and "đã được giải quyết" in sent[0].body
+    assert "Đã thay đoạn ống bị vỡ." in sent[1].body and "đã được giải quyết" in sent[1].body
 
 
 def test_merging_across_agencies_needs_the_triage_desk(session: Session) -> None:
