@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.errors import InvalidInput
 from core.settings import Settings
 from intake import filing, photos, validation
+from places import service as places_service
 from routing.models import Area, Category
 from tickets import service as tickets_service
 
@@ -44,6 +45,12 @@ class Checked:
     emergency_kind: str | None
 
 
+def names_a_place(text: str) -> bool:
+    """The text names a ward, a former ward or district, or a landmark (places' reader)."""
+    reading = places_service.read_place(text)
+    return reading.ward_code is not None or bool(reading.candidates)
+
+
 def validate(
     *, session: Session, form: ReportInput, settings: Settings, require_place: bool = True
 ) -> Checked:
@@ -69,6 +76,7 @@ def validate(
         and address is None
         and latitude is None
         and emergency_kind is None
+        and not names_a_place(text)
     ):
         raise InvalidInput(
             "Tell us where: choose a ward, type an address or give coordinates.", field="area_id"

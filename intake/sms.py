@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from limits import RateLimitItemPerMinute
@@ -21,23 +22,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core import outbox, ratelimit
+from core import outbox
+from core.clock import utcnow
 from core.errors import InvalidInput, NotFound
 from core.i18n import gettext
 from core.settings import Settings
 from intake import dossier_reply, emergency, filing, validation
 from notify import service as notify_service
+from places import service as places_service
+from places.models import PlaceReading
+from routing.models import Area
 from tickets import codes, links, workflow
 from tickets import replies as ticket_replies
 from tickets import service as tickets_service
 from tickets.models import Channel, InboundMessage, Ticket
 from tickets.public import STATE_LABELS
+from tickets.service import RESIDENT
 
 log = logging.getLogger(__name__)
 
 FETCH_MEDIA_TASK = "intake.fetch_mms_media"
 TWILIO_MEDIA_PREFIX = "https://api.twilio.com/"
 MAX_MEDIA = 10  # Twilio delivers at most 10 media per MMS
+# After "which ward?", a short text naming a place within this time answers it; anything else
+# (longer, or naming no place) is a new report.
+WARD_ANSWER_HOURS = 24
+WARD_ANSWER_MAX_CHARS = 60
 
 # Whole-message keywords (after removing accents and punctuation): Twilio's own opt-out words
 # and their Vietnamese forms. A report that merely starts with "stop" is still a report.
@@ -317,6 +327,14 @@ def _decide(
             code=codes.display(waiting.code),
         )
         return Outcome("information", [*advice, answer], ticket_id=waiting.id)
+    asked = None
+    if phone is not None and kind is None and body and len(body) <= WARD_ANSWER_MAX_CHARS:
+        asked = ticket_asking_ward(session=session, phone=phone)
+    if asked is not None:
+        found = places_service.read_place(body)
+        if found.ward_code is not None or found.candidates:
+            return take_ward_answer(session=session, ticket=asked, body=body, found=found,
+                                    language=language)
     report = tickets_service.NewReport(
         description=body or gettext(language, "(photo sent by MMS)"),
         channel=Channel.sms,
@@ -334,7 +352,64 @@ def _decide(
         code=codes.display(ticket.code),
         link=links.status_url(ticket.code, settings=settings, lang=language),
     )
-    return Outcome("report", [*advice, receipt], ticket_id=ticket.id)
+    question = ask_ward(session=session, ticket=ticket, language=language)
+    return Outcome("report", [*advice, receipt, *question], ticket_id=ticket.id)
+
+
+def ask_ward(*, session: Session, ticket: Ticket, language: str) -> list[str]:
+    """"Which ward?" for a report whose place could not be read (never for an emergency)."""
+    if ticket.area_id is not None or ticket.emergency or ticket.id is None:
+        return []
+    reading = places_service.reading_of(session=session, ticket_id=ticket.id)
+    if reading is None:
+        return []
+    reading.asked_at = utcnow()
+    session.add(reading)
+    return [places_service.ward_question(language=language, code=codes.display(ticket.code))]
+
+
+def ticket_asking_ward(*, session: Session, phone: str) -> Ticket | None:
+    """The newest report of this number that was asked for its ward lately and has none."""
+    since = utcnow() - timedelta(hours=WARD_ANSWER_HOURS)
+    return session.execute(
+        select(Ticket)
+        .join(PlaceReading, col(PlaceReading.ticket_id) == col(Ticket.id))
+        .where(
+            col(Ticket.reporter_phone) == phone,
+            col(Ticket.area_id).is_(None),
+            col(PlaceReading.asked_at) >= since,
+        )
+        .order_by(col(Ticket.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def take_ward_answer(
+    *, session: Session, ticket: Ticket, body: str, found: places_service.Reading, language: str
+) -> Outcome:
+    """The resident's answer to "which ward?" goes to the same report: a ward read in it is
+    set (and kept as a correction); a place that is not one ward ("Q8") is kept, in the
+    resident's words, for the triage desk."""
+    assert ticket.id is not None
+    reading = places_service.reading_of(session=session, ticket_id=ticket.id)
+    if reading is not None:
+        reading.asked_at = None  # one answer per question
+        session.add(reading)
+    code = codes.display(ticket.code)
+    if found.ward_code is not None and session.get(Area, found.ward_code) is not None:
+        workflow.set_place(session=session, ticket=ticket, area_id=found.ward_code,
+                           actor=RESIDENT, source="resident", message=body)
+        ward = found.ward or found.ward_code
+        return Outcome("ward_answer",
+                       [places_service.ward_added(language=language, code=code, ward=ward)],
+                       ticket_id=ticket.id)
+    workflow.take_answer(session=session, ticket=ticket, text=body, channel=Channel.sms)
+    answer = gettext(
+        language,
+        "Hotline 1022: thank you, your answer was added to report %(code)s.",
+        code=code,
+    )
+    return Outcome("ward_answer", [answer], ticket_id=ticket.id)
 
 
 def fix_answer_kind(form: str) -> str | None:

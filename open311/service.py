@@ -278,7 +278,7 @@ def file_request(
     has_place = any(
         validation.clean_text(fields.get(name))
         for name in ("lat", "long", "address_string", "address_id")
-    )
+    ) or intake_service.names_a_place(validation.clean_text(fields.get("description")))
     if not has_place:
         raise InvalidInput(
             "A location is required: give lat and long, address_string or address_id.",

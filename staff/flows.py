@@ -16,7 +16,7 @@ from staff import service
 from staff.models import Role, StaffUser
 from tickets import service as tickets_service
 from tickets import workflow
-from tickets.models import ActorType, Ticket, TicketEvent
+from tickets.models import ActorType, Ticket, TicketEvent, TicketState
 
 ACTIONS = (
     "acknowledge",
@@ -30,6 +30,7 @@ ACTIONS = (
     "categorize",
     "merge",
     "unmerge",
+    "set_place",
 )
 
 
@@ -59,7 +60,11 @@ def perform(
         raise InvalidInput("Unknown action %(value)s.", field="action", value=action)
     if action in ("merge", "unmerge"):
         return _merge(session=session, user=user, ticket=ticket, action=action, payload=payload)
-    service.check_act(user, ticket, triage=action == "categorize")
+    service.check_act(
+        user, ticket,
+        triage=action == "categorize"
+        or (action == "set_place" and ticket.state == TicketState.triage),
+    )
     actor = actor_of(user)
     if action == "acknowledge":
         return workflow.acknowledge(session=session, ticket=ticket, actor=actor)
@@ -76,6 +81,10 @@ def perform(
     if action == "request_info":
         return workflow.request_information(
             session=session, ticket=ticket, question=_str(payload, "question"), actor=actor
+        )
+    if action == "set_place":
+        return workflow.set_place(
+            session=session, ticket=ticket, area_id=_str(payload, "area_id"), actor=actor
         )
     if action == "note":
         text = _str(payload, "text")

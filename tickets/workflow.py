@@ -47,6 +47,7 @@ from sqlmodel import Session, col
 from core import events
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
+from places import service as places_service
 from routing import service as routing_service
 from routing.models import Agency, Area, Category
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
@@ -308,6 +309,8 @@ def set_category(
     if area_id:
         if session.get(Area, area_id) is None:
             raise InvalidInput("Unknown ward %(value)s.", field="area_id", value=area_id)
+        if area_id != ticket.area_id:
+            _remember_place(session, ticket, area_id, actor, source="staff")
         ticket.area_id = area_id
     agency_id = routing_service.pick_agency(
         session=session, category_id=category.id, area_id=ticket.area_id
@@ -329,6 +332,57 @@ def set_category(
             "predicted_category_id": ticket.predicted_category_id,
             "confidence": ticket.confidence,
         },
+    )
+
+
+def set_place(
+    *,
+    session: Session,
+    ticket: Ticket,
+    area_id: str,
+    actor: Actor,
+    source: str = "staff",
+    message: str | None = None,
+) -> TicketEvent:
+    """A person gives the ticket's ward: staff (at triage or later) or the resident answering
+    "which ward?". It is kept as a place correction for the reader. A ticket that waits at the
+    triage desk only for its ward (its category goes to the ward committee) is routed now."""
+    area = session.get(Area, area_id) if area_id else None
+    if area is None or not area.active:
+        raise InvalidInput("Unknown ward %(value)s.", field="area_id", value=area_id)
+    previous = ticket.area_id
+    _remember_place(session, ticket, area.id, actor, source=source)
+    ticket.area_id = area.id
+    ticket.updated_at = utcnow()
+    event = record_event(
+        session=session,
+        ticket=ticket,
+        kind="place_set",
+        actor=actor,
+        message=message,
+        public=False,
+        data={"area_id": area.id, "previous_area_id": previous, "source": source},
+    )
+    _emit(session, ticket, event)
+    if ticket.state == TicketState.triage and ticket.category_id and (
+        ticket.category_id != OTHER_CATEGORY
+    ):
+        agency_id = routing_service.pick_agency(
+            session=session, category_id=ticket.category_id, area_id=ticket.area_id
+        )
+        if agency_id != TRIAGE_AGENCY:
+            return route(session=session, ticket=ticket, agency_id=agency_id, category_id=None,
+                         actor=actor, data={"set_by": "place"})
+    return event
+
+
+def _remember_place(
+    session: Session, ticket: Ticket, area_id: str, actor: Actor, *, source: str
+) -> None:
+    text = ticket.description if not ticket.address else f"{ticket.address}. {ticket.description}"
+    places_service.record_correction(
+        session=session, text=text, ward_code=area_id, source=source, ticket_id=ticket.id,
+        actor_id=actor.id,
     )
 
 

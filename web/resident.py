@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.types import Receive, Scope, Send
 
@@ -18,7 +18,9 @@ from httpbase.throttle import LookupRateLimit, limit_reports
 from intake import emergency
 from intake import service as intake_service
 from notify import verification
+from places import service as places_service
 from routing import service as routing_service
+from routing.models import Area
 from tickets import codes, estimate, links, public
 from tickets import service as tickets_service
 from tickets.models import Ticket, TicketState
@@ -155,6 +157,19 @@ async def report_too_large(scope: Scope, receive: Receive, send: Send) -> None:
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy(request: Request) -> HTMLResponse:
     return render(request, "privacy.html", {})
+
+
+@router.get("/report/place")
+def read_place(session: SessionDep, text: str = "") -> JSONResponse:
+    """The ward the report form pre-selects from the description (JSON; no personal data is
+    kept: the text is read and forgotten)."""
+    reading = places_service.read_place(text[:2000])
+    area = session.get(Area, reading.ward_code) if reading.ward_code else None
+    known = [code for code in reading.candidates if session.get(Area, code) is not None]
+    return JSONResponse({
+        "ward_code": area.id if area is not None and area.active else None,
+        "candidates": known,
+    })
 
 
 @router.get("/status", response_class=HTMLResponse)

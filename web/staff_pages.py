@@ -13,6 +13,7 @@ from core.errors import HotlineError
 from httpbase import csrf
 from httpbase.deps import SessionDep, get_language
 from httpbase.render import render
+from places import service as places_service
 from routing import service as routing_service
 from routing.models import Agency, Area, Category, Procedure
 from routing.taxonomy import OTHER_CATEGORY, TRIAGE_AGENCY
@@ -44,6 +45,7 @@ STAFF_EVENT_LABELS = {
     "merge_received": "A duplicate report was merged into this one",
     "merge_undone": "A merged duplicate was separated again",
     "contact_viewed": "Resident's contact viewed",
+    "place_set": "Ward set",
 }
 CHANNEL_LABELS = {
     "web": "Web form",
@@ -65,9 +67,10 @@ DONE_MESSAGES = {
     "schedule": "Work on ticket %(code)s scheduled.",
     "reject": "Ticket %(code)s rejected.",
     "categorize": "Ticket %(code)s categorized and routed.",
+    "set_place": "Ward of ticket %(code)s set.",
 }
 PRIMARY_ACTIONS = ("categorize", "acknowledge", "start", "resolve")
-SECONDARY_ACTIONS = ("request_info", "schedule", "transfer", "note")
+SECONDARY_ACTIONS = ("request_info", "schedule", "transfer", "set_place", "note")
 
 
 def confidence_words(confidence: float | None) -> str:
@@ -184,7 +187,7 @@ def available_actions(user: StaffUser, ticket: Ticket) -> list[str]:
     allowed = lifecycle.allowed(state)
     found: list[str] = []
     if user.role in (Role.triage_agent, Role.admin) and state == TicketState.triage:
-        found.append("categorize")
+        found += ["categorize", "set_place"]
     if user.role == Role.triage_agent and ticket.agency_id != TRIAGE_AGENCY:
         return found
     if state == TicketState.routed:
@@ -201,6 +204,8 @@ def available_actions(user: StaffUser, ticket: Ticket) -> list[str]:
         found.append("schedule")
     if TicketState.rejected in allowed:
         found.append("reject")
+    if "set_place" not in found:
+        found.append("set_place")
     found.append("note")
     return found
 
@@ -271,6 +276,8 @@ def ticket_page(
                 else []
             ),
             "can_merge": user.role != Role.official,
+            "place_reading": places_service.reading_of(session=session, ticket_id=ticket.id)
+            if ticket.id is not None else None,
             "error": error,
             "values": values or {},
             "done": request.query_params.get("done"),

@@ -29,7 +29,8 @@ from tests.intake.helpers import (
 from tickets import codes, workflow
 from tickets.models import Attachment, InboundMessage, Ticket, TicketEvent, TicketState
 
-VI_REPORT = "Đèn đường hẻm 42 Lý Tự Trọng tắt cả tuần nay, tối rất nguy hiểm."
+# the texts name their ward: a report without one is also asked "which ward?" (test_sms_place)
+VI_REPORT = "Đèn đường hẻm 42 Lý Tự Trọng, phường Bến Thành tắt cả tuần nay, tối rất nguy hiểm."
 EN_REPORT = "The street light in alley 42 Ly Tu Trong has been off all week."
 
 
