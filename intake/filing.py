@@ -62,10 +62,13 @@ def file_report(
     if report.area_id is None:
         located = find_place(session=session, report=report)
     ticket = workflow.file(session=session, report=report, attachments=attachments)
-    if located is not None and ticket.id is not None and places_service.reading_of(
-        session=session, ticket_id=ticket.id
-    ) is None:
-        places_service.remember_reading(session=session, ticket_id=ticket.id, located=located)
+    # a channel's retried delivery returns the ticket filed the first time, reading kept
+    retried = report.external_id is not None and ticket.id is not None and (
+        places_service.reading_of(session=session, ticket_id=ticket.id) is not None
+    )
+    if located is not None and ticket.id is not None and not retried:
+        places_service.remember_reading(session=session, ticket_id=ticket.id, located=located,
+                                        new=True)
     return Filed(ticket=ticket, emergency_kind=kind, place=located)
 
 

@@ -162,15 +162,18 @@ def locate(
                    reading.confidence, reading.basis, "text")
 
 
-def remember_reading(*, session: Session, ticket_id: int, located: Located) -> PlaceReading:
-    row = session.get(PlaceReading, ticket_id) or PlaceReading(ticket_id=ticket_id, source="")
+def remember_reading(
+    *, session: Session, ticket_id: int, located: Located, new: bool = False
+) -> PlaceReading:
+    """Keep how a report's place was found (``new``: the report was just filed, no row yet)."""
+    existing = None if new else session.get(PlaceReading, ticket_id)
+    row = existing or PlaceReading(ticket_id=ticket_id, source="")
     row.source, row.ward_code = located.source, located.ward_code
     row.candidates, row.address = list(located.candidates), (located.address or None)
     if row.address:
         row.address = row.address[:300]
     row.confidence, row.basis = located.confidence, located.basis
     session.add(row)
-    session.flush()
     return row
 
 
