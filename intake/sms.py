@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core import outbox
+from core import outbox, ratelimit
 from core.clock import utcnow
 from core.errors import InvalidInput, NotFound
 from core.i18n import gettext
