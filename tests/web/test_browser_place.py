@@ -18,7 +18,11 @@ def test_the_ward_read_from_the_description_is_preselected(committed_pg: Engine)
         page.goto(f"{base_url}/report?lang=vi")
         page.fill("#description", "Đèn đường hư trước hẻm 45 Lê Văn Sỹ, phường 13, Phú Nhuận")
         page.locator("#description").blur()
-        page.wait_for_function("document.getElementById('area_id').value === '27073'")
+        for _ in range(50):  # polled from here: the page's CSP forbids evaluating strings
+            if page.locator("#area_id").input_value() == "27073":
+                break
+            page.wait_for_timeout(100)
+        assert page.locator("#area_id").input_value() == "27073"
         assert "Phường Phú Nhuận" in page.locator("#place-hint").inner_text()
         # the resident's own choice is never replaced
         page.select_option("#area_id", "26743")
