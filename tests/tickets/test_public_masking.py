@@ -174,3 +174,12 @@ def test_mask_phone_keeps_only_the_ends() -> None:
     assert redact.mask_phone("+84901234567") == "+84 ••• ••• 567"
     assert redact.mask_phone(None) == ""
     assert not re.search(r"9012345", redact.mask_phone("+84901234567"))
+
+
+def test_every_mask_reads_in_vietnamese_on_vietnamese_pages() -> None:
+    text = " ".join(redact.MASKS)
+    shown = redact.localize_masks(text, "vi")
+    for mask in redact.MASKS:
+        assert mask not in shown, mask
+    assert "[đã ẩn tên]" in shown
+    assert redact.localize_masks(text, "en") == text
