@@ -221,8 +221,8 @@ def test_triage_puts_emergencies_on_top_flagged_and_says_the_suggestion_in_words
     assert first.get_attribute("data-ticket-id") == str(fire.id)
     assert "Khẩn cấp" in first.inner_text()
     cells = first.locator("td")
-    not_given = gettext("vi", "not given")  # the catalog's words (any room may define them)
-    assert cells.nth(2).inner_text().strip() == not_given  # place: said, not blank
+    unknown = gettext("vi", "Place unknown")  # the catalog's words (any room may define them)
+    assert cells.nth(2).inner_text().strip() == unknown  # place: said, not blank
     assert cells.nth(3).inner_text().strip() == "có để lại liên hệ"
     suggestion = page.locator(f"tr[data-ticket-id='{older.id}'] td").nth(4)
     assert "độ tin cậy thấp (39%)" in suggestion.inner_text()

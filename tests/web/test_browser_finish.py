@@ -146,7 +146,9 @@ def test_location_is_marked_required_and_can_come_from_the_browser(
     page.goto(f"{base_url}/report?lang=vi")
     assert "bắt buộc" in page.inner_text("#where legend")
     page.click("#use-location")
-    page.wait_for_function("document.getElementById('latitude').value !== ''")
+    # the page's CSP forbids evaluating strings (wait_for_function); expect polls without eval
+    from playwright.sync_api import expect
+    expect(page.locator("#latitude")).not_to_have_value("")
     assert page.input_value("#latitude") == "10.776900"
     assert page.input_value("#longitude") == "106.700900"
 
