@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from classify.modeling import limit_threads, quiet_transformers, resolve_base_model
-
 DIMENSIONS = 384
 MAX_LENGTH = 128
 _lock = threading.Lock()
@@ -28,41 +26,28 @@ def model_name() -> str:
     return "all-MiniLM-L6-v2/mean"
 
 
-def _load() -> tuple[Any, Any]:
+def _embedder() -> Any:
+    """The base checkpoint's embedder, loaded once per process: the same class (and so the same
+    tokenising, pooling and normalising) that ``Predictor.embed`` uses for a version without a
+    fine-tuned transformer."""
     with _lock:
-        if "model" not in _loaded:
-            from transformers import AutoModel, AutoTokenizer
+        if "embedder" not in _loaded:
+            from classify.runtime import BaseEmbedder  # lazy: torch and transformers
 
-            path = resolve_base_model()
-            with quiet_transformers():
-                tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-                model = AutoModel.from_pretrained(str(path), local_files_only=True)
-            model.eval()
-            _loaded["model"], _loaded["tokenizer"] = model, tokenizer
-        return _loaded["model"], _loaded["tokenizer"]
+            _loaded["embedder"] = BaseEmbedder()
+        return _loaded["embedder"]
 
 
 def embed(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-    """One unit-length float32 row per text (mean of the last hidden states over real tokens)."""
-    import torch
+    """One unit-length float32 row per text (mean of the last hidden states over real tokens).
 
+    The one embedding function of duplicate finding: the worker (tickets.duplicates.embed_ticket),
+    `hotline duplicates backfill` and `hotline duplicates eval` all call it. It is deliberately
+    not the served version's fine-tuned encoder (``Predictor.embed`` of a version with a
+    transformer): those vectors change with every promoted version and cluster by category,
+    while the duplicate threshold was tuned on these."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    limit_threads()
-    model, tokenizer = _load()
-    rows = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(
-                [t or "" for t in texts[start : start + batch_size]],
-                padding=True,
-                truncation=True,
-                max_length=MAX_LENGTH,
-                return_tensors="pt",
-            )
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-            pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-            rows.append(pooled.numpy().astype(np.float32))
-    return np.vstack(rows)
+    vectors = _embedder().embed([t or "" for t in texts], max_length=MAX_LENGTH,
+                                batch_size=batch_size)
+    return np.asarray(vectors, dtype=np.float32)

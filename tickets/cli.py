@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from classify import cli as classify_cli
-from tickets import corrections
+from tickets import corrections, duplicates
 from tickets import duplicates_eval as duplicates_eval_module
 
 
@@ -33,5 +33,26 @@ def register(app: typer.Typer) -> None:
         )
         for kind, right in result["by_kind"].items():
             typer.echo(f"  {kind:28s} {right} right")
+
+    @duplicates_app.command("backfill")
+    def duplicates_backfill(
+        batch: int = typer.Option(64, min=1, help="texts per model call and per commit"),
+        limit: int | None = typer.Option(None, min=1, help="stop after this many tickets"),
+        everything: bool = typer.Option(
+            False, "--all", help="closed and merged tickets too (never candidates)"
+        ),
+    ) -> None:
+        """Embed existing tickets that have no embedding of the current model, newest first
+        (resumable: committed per batch; a second run goes on with those still missing).
+        By default only tickets that can be duplicate candidates: open or resolved, not
+        merged."""
+        from core.db import session_scope
+
+        with session_scope() as session:
+            done = duplicates.backfill(
+                session=session, batch=batch, limit=limit, everything=everything,
+                progress=lambda n: typer.echo(f"{n} tickets embedded"),
+            )
+        typer.echo(f"done: {done} tickets embedded")
 
     app.add_typer(duplicates_app, name="duplicates")

@@ -22,7 +22,7 @@ never in a web request; a ticket without one yet is scored without the cosine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -191,12 +191,21 @@ def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float32)
 
 
-def vectors(*, session: Session, ticket_ids: Sequence[int]) -> dict[int, np.ndarray]:
+def vectors(
+    *, session: Session, ticket_ids: Sequence[int], model: str | None = None
+) -> dict[int, np.ndarray]:
+    """The stored vectors of these tickets made by `model` (default: the current one; a vector
+    of another model is not comparable and counts as missing until the backfill replaces it)."""
     if not ticket_ids:
         return {}
+    if model is None:
+        from classify import embedding  # no torch: the name only
+
+        model = embedding.model_name()
     rows = session.execute(
         select(col(TicketEmbedding.ticket_id), col(TicketEmbedding.vector)).where(
-            col(TicketEmbedding.ticket_id).in_(list(ticket_ids))
+            col(TicketEmbedding.ticket_id).in_(list(ticket_ids)),
+            col(TicketEmbedding.model) == model,
         )
     ).all()
     return {int(ticket_id): from_bytes(vector) for ticket_id, vector in rows}
@@ -350,3 +359,58 @@ def embed_ticket(*, session: Session, ticket: Ticket) -> bool:
     store_vector(session=session, ticket_id=ticket.id, vector=vector, model=embedding.model_name())
     return True
 
+
+def missing(
+    *, session: Session, model: str, below: int | None, batch: int, everything: bool = False
+) -> list[Any]:
+    """(id, description) of up to `batch` tickets without an embedding of `model`, newest
+    first, with ids below `below`: those that can be candidates (CANDIDATE_PREDICATE), or
+    every ticket with `everything`."""
+    query = (
+        select(col(Ticket.id), col(Ticket.description))
+        .outerjoin(TicketEmbedding, col(TicketEmbedding.ticket_id) == col(Ticket.id))
+        .where(
+            or_(col(TicketEmbedding.ticket_id).is_(None), col(TicketEmbedding.model) != model)
+        )
+        .order_by(col(Ticket.id).desc())
+        .limit(batch)
+    )
+    if below is not None:
+        query = query.where(col(Ticket.id) < below)
+    if not everything:
+        query = query.where(text(CANDIDATE_PREDICATE))
+    return list(session.execute(query).all())
+
+
+def backfill(
+    *,
+    session: Session,
+    batch: int = 64,
+    limit: int | None = None,
+    everything: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Embed the existing tickets that have no embedding of the current model (none yet, or
+    one of another model), newest first, `batch` texts per model call, committing after each
+    batch: stopped at any point, a second run goes on with those still missing. Only tickets
+    that can be candidates (not merged, open or resolved: most of a year's are closed) unless
+    `everything`. Returns how many were embedded."""
+    from classify import embedding  # lazy: torch and transformers, behind a command
+
+    model = embedding.model_name()
+    done, below = 0, None
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        rows = missing(session=session, model=model, below=below, batch=size,
+                       everything=everything)
+        if not rows:
+            break
+        found = embedding.embed([description for _, description in rows], batch_size=batch)
+        for (ticket_id, _), vector in zip(rows, found, strict=True):
+            store_vector(session=session, ticket_id=int(ticket_id), vector=vector, model=model)
+        session.commit()
+        done += len(rows)
+        below = int(rows[-1][0])
+        if progress is not None:
+            progress(done)
+    return done
