@@ -262,5 +262,10 @@ def test_staff_pages_pass_axe_and_are_photographed(
     desk.goto(f"{base_url}/staff/triage?lang={language}")
     found += serious_violations(desk)
     screenshot(desk, f"staff-triage-{language}")
-    desk.goto(f"{base_url}/staff/login?lang={language}")
+    login = site[1].new_context(viewport=DESKTOP).new_page()
+    login.goto(f"{base_url}/staff/login?lang={language}")
+    found += serious_violations(login)
+    if wide := overflow_at_phone_width(login):
+        found.append(f"{login.url}: wider than a 360-pixel phone: {wide}")
+    screenshot(login, f"staff-login-{language}")
     assert found == []

@@ -27,7 +27,7 @@ from tests.live import (
     serious_violations,
     serve,
 )
-from tickets import workflow
+from tickets import links, workflow
 from tickets.models import Attachment, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -385,6 +385,32 @@ def test_residents_pages_pass_axe_and_are_photographed(
             found.append(f"{page.url}: wider than a 360-pixel phone: {wide}")
         name = path.strip("/").replace("/", "-").replace("?new=1", "-new") or "home"
         name = re.sub(r"[0-9A-Z]{8}", "code", name)
+        screenshot(page, f"resident-{name}-{language}")
+    # the pages a resident reaches by a signed link: rate or reopen, answer a question,
+    # "is it fixed?", and the procedure form
+    with Session(db, expire_on_commit=False) as session:
+        done = factories.routed_ticket(session, language=language, reporter_phone="+84901112244")
+        workflow.acknowledge(session=session, ticket=done, actor=factories.STAFF)
+        workflow.resolve(session=session, ticket=done, resolution="Đã vá ổ gà.", actor=factories.STAFF)
+        asked = factories.routed_ticket(session, language=language, reporter_phone="+84901112255")
+        workflow.acknowledge(session=session, ticket=asked, actor=factories.STAFF)
+        workflow.request_information(
+            session=session, ticket=asked, question="Số nhà cụ thể?", actor=factories.STAFF
+        )
+        session.commit()
+    linked = [
+        (f"/status/{done.code}/rate?t={links.make_token(done, 'rate')}", "rate"),
+        (f"{links.fixed_path(done)}", "fixed"),
+        (f"/status/{asked.code}/answer?t={links.make_token(asked, 'answer')}", "answer"),
+        ("/report/procedure", "procedure"),
+    ]
+    for path, name in linked:
+        joiner = "&" if "?" in path else "?"
+        page.goto(f"{base_url}{path}{joiner}lang={language}")
+        assert page.locator("h1").count() == 1, path  # the page itself, not an error
+        found += serious_violations(page)
+        if wide := overflow_at_phone_width(page):
+            found.append(f"{page.url}: wider than a 360-pixel phone: {wide}")
         screenshot(page, f"resident-{name}-{language}")
     # the form with an error, as a resident sees it
     page.goto(f"{base_url}/report?lang={language}")
