@@ -127,16 +127,6 @@ def _drop_after_rollback(session: Session) -> None:
     ]
 
 
-def clear_published(*, engine: Engine, ids: list[int]) -> None:
-    """The broker did not take these rows: leave them to the sweep."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(published_at=None)
-        )
-
-
 def mark_published(*, engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(

@@ -9,6 +9,7 @@ module runs with one child process; a full run takes long (see docs/testing.md).
     python tools/mutation.py                    # every module below
     python tools/mutation.py tickets/sweeps.py  # one module (any listed name, or a prefix)
     python tools/mutation.py --list             # the modules and their tests
+    python tools/mutation.py --again tickets/sweeps.py  # only the last run's survivors
 
 Survivors are printed (mutmut's name and diff) and written to var/mutation/<module>.txt.
 """
@@ -44,7 +45,8 @@ TARGETS: tuple[Target, ...] = (
     Target("tickets/deadlines.py",
            ("tests/tickets/test_deadline_calendar.py", "tests/tickets/test_deadlines.py")),
     Target("tickets/policy.py",
-           ("tests/tickets/test_deadline_calendar.py", "tests/tickets/test_deadlines.py",
+           ("tests/tickets/test_policy_rules.py", "tests/tickets/test_deadline_calendar.py",
+            "tests/tickets/test_deadlines.py",
             "tests/tickets/test_reopen_deadlines.py", "tests/tickets/test_overdue_agrees.py",
             "tests/tickets/test_lifecycle_rules.py", "tests/tickets/test_outcomes.py",
             "tests/notify/test_is_it_fixed.py")),
@@ -60,9 +62,11 @@ TARGETS: tuple[Target, ...] = (
            ("tests/tickets/test_public_view.py", "tests/tickets/test_public_masking.py",
             "tests/staff/test_public_record.py")),
     Target("tickets/sweeps.py",
-           ("tests/tickets/test_sweeps.py", "tests/tickets/test_concurrent_sweeps.py")),
+           ("tests/tickets/test_sweep_rules.py", "tests/tickets/test_sweeps.py",
+            "tests/tickets/test_concurrent_sweeps.py")),
     Target("core/outbox.py",
-           ("tests/core/test_outbox_guards.py", "tests/core/test_outbox_commit.py")),
+           ("tests/core/test_outbox_rules.py", "tests/core/test_outbox_guards.py",
+            "tests/core/test_outbox_commit.py")),
     Target("core/runner.py",
            ("tests/core/test_outbox_guards.py", "tests/core/test_outbox_commit.py")),
     Target("staff/service.py", ("tests/staff/test_access.py", "tests/staff/test_access_rules.py"),
@@ -110,8 +114,10 @@ def configure(copy: Path, module: Target, tests: list[str]) -> None:
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x",
                                 *module.extra_pytest_args],
         "use_git_change_detection": False,
-        "timeout_multiplier": 10.0,
-        "timeout_constant": 30.0,
+        # a mutant that hangs (a sweep looping for ever) is given up after 4 x its tests' time
+        # + 15 s: at 10 x + 30 s, each such mutant cost up to ten minutes of the shared machine
+        "timeout_multiplier": 4.0,
+        "timeout_constant": 15.0,
         "debug": True,
     }
     lines = ["", "[tool.mutmut]"]
@@ -168,7 +174,23 @@ def statuses(copy: Path, module: Target) -> dict[str, str]:
     return found
 
 
-def run(module: Target) -> dict[str, object]:
+def previous_run(module: Target, copy: Path) -> dict[str, str] | str:
+    """The statuses of the last run's mutants, for --again; or why they cannot be reused."""
+    source = copy / module.path
+    if not source.exists() or source.read_bytes() != (ROOT / module.path).read_bytes():
+        return f"{module.path} changed since the last run (or its scratch copy is gone)"
+    listed = mutmut(copy, "results", "--all", "true").stdout
+    found = {}
+    for line in listed.splitlines():
+        if ":" in line:
+            name, status = (part.strip() for part in line.rsplit(":", 1))
+            found[name] = status.replace(" ", "_")
+    if not found:
+        return "the last run has no results"
+    return found  # an interrupted run's unchecked mutants are run again with its survivors
+
+
+def run(module: Target, again: bool = False) -> dict[str, object]:
     tests = existing(module.tests)
     if not (ROOT / module.path).exists():
         return {"module": module.path, "error": "module not found"}
@@ -176,6 +198,12 @@ def run(module: Target) -> dict[str, object]:
         return {"module": module.path, "error": "no tests found"}
     slug = module.path.replace("/", "_").removesuffix(".py")
     copy = SCRATCH / slug
+    earlier: dict[str, str] = {}
+    if again:  # only the last run's survivors are run; its killed mutants stay killed
+        last = previous_run(module, copy)
+        if isinstance(last, str):
+            return {"module": module.path, "error": f"--again: {last}"}
+        earlier = last
     copy_tree(copy)
     configure(copy, module, tests)
     # on PYTHONPATH before mutmut fills it: an entry missing at start-up is never looked at again
@@ -185,10 +213,19 @@ def run(module: Target) -> dict[str, object]:
     started = time.monotonic()
     drop_database(database(copy))
     try:
-        mutmut(copy, "run", "--max-children", "1", *module.only, log=log)
+        chosen = [n for n, s in sorted(earlier.items()) if s != "killed"] if again else []
+        mutmut(copy, "run", "--max-children", "1", *(chosen or module.only), log=log)
     finally:
         drop_database(database(copy))
     found = statuses(copy, module)
+    if again:
+        rerun = {n: s for n, s in found.items() if s != "not_checked"}
+        found = {n: rerun.get(n, s) for n, s in earlier.items()}
+        if module.only:
+            import fnmatch
+
+            found = {n: s for n, s in found.items()
+                     if any(fnmatch.fnmatch(n, pattern) for pattern in module.only)}
     counts = {status: sum(1 for s in found.values() if s == status)
               for status in sorted(set(found.values()))}
     killed = counts.get("killed", 0)
@@ -219,6 +256,11 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="module paths (default: all)")
     parser.add_argument("--list", action="store_true", help="print the modules and tests")
     parser.add_argument("--floor", type=float, default=0.8, help="score each module must reach")
+    parser.add_argument(
+        "--again", action="store_true",
+        help="run only the last run's survivors (the module unchanged since), with the tests "
+             "as they are now; the mutants it killed are counted as killed",
+    )
     options = parser.parse_args()
     chosen = [t for t in TARGETS
               if not options.modules or any(t.path.startswith(m) for m in options.modules)]
@@ -229,7 +271,7 @@ def main() -> int:
     results = []
     for target in chosen:
         print(f"mutating {target.path} ...", flush=True)
-        result = run(target)
+        result = run(target, again=options.again)
         results.append(result)
         if "error" in result or result.get("score") is None:
             print(f"  {target.path}: {result.get('error', 'no mutant was tested')}", flush=True)
