@@ -80,7 +80,8 @@ def test_a_detector_alarm_is_filed_and_waits_at_the_triage_desk(
     assert triage_reason(session, ticket) == processing.EMERGENCY_REVIEW
     assert ticket.emergency
     assert (ticket.predicted_category_id, ticket.category_id) == ("water_supply", None)
-    assert ticket.id in [t.id for t in queue.triage_queue(session=session).tickets]
+    # at the top of the desk, with the emergencies (above the ordinary queue)
+    assert ticket.id in [t.id for t in queue.triage_emergencies(session=session)]
     classified = session.query(TicketEvent).filter_by(ticket_id=ticket.id,
                                                       kind="classified").one()
     assert classified.data["emergency_by"] == "detector"
