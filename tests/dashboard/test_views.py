@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
@@ -72,6 +73,37 @@ def test_overview_page_shows_figures_charts_and_tables(pg_session, pg_client, ci
     assert "3 standard deviations" in page.text  # the rising method is stated
     agencies = {row[0]: row for row in rows_of(page.text, "agencies")}
     assert agencies["Urban Environment Company"][10] == "1"  # transferred away
+
+
+def test_overview_shows_the_loops_counts(pg_session, pg_client, city) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 on the officials' overview: confirmed fixed, said not fixed, scheduled, each
+    linked to the tickets behind it, in both languages."""
+    # asked and answered "fixed" the first time: a and c (confirmed 2); said "not fixed": b, d
+    # and e (3; b's later "fixed" does not make it confirmed); scheduled: a, c, d, e (4)
+    for ticket in (city.a, city.b, city.c):
+        ticket.fix_answer, ticket.fix_asked_at = "fixed", NOW - timedelta(days=1)
+    city.b.not_fixed_count, city.d.not_fixed_count, city.e.not_fixed_count = 1, 2, 1
+    for ticket in (city.a, city.c, city.d, city.e):
+        ticket.scheduled_for = DAY + timedelta(days=30)
+    pg_session.add_all([city.a, city.b, city.c, city.d, city.e])
+    pg_session.flush()
+    rollup.rebuild_all(session=pg_session, now=NOW)
+    client = logged_in(pg_session, pg_client)
+    with at(NOW):
+        english = client.get(f"/dashboard?{PERIOD}&lang=en").text
+        vietnamese = client.get(f"/dashboard?{PERIOD}&lang=vi").text
+    for kpi, figure, count, name in (
+        ("kpi-fix-confirmed", "fix_confirmed", 2, "Confirmed fixed by the resident"),
+        ("kpi-fix-not-fixed", "fix_not_fixed", 3, "Said not fixed by the resident"),
+        ("kpi-scheduled", "scheduled", 4, "Scheduled for a date"),
+    ):
+        block = english.split(f'id="{kpi}"', 1)[1].split("</div>", 1)[0]
+        assert f"figure={figure}" in block, kpi
+        assert f'<span class="value">{count}</span>' in block, kpi
+        assert name in block, kpi
+    assert "Người dân xác nhận đã sửa xong" in vietnamese.split('id="kpi-fix-confirmed"', 1)[1]
+    assert "Người dân báo chưa sửa xong" in vietnamese.split('id="kpi-fix-not-fixed"', 1)[1]
+    assert "Đã lên lịch thực hiện" in vietnamese.split('id="kpi-scheduled"', 1)[1]
 
 
 def test_every_table_exports_the_rows_the_page_shows(pg_session, pg_client, city) -> None:  # type: ignore[no-untyped-def]
