@@ -14,10 +14,13 @@ with SQL alone (`generate_series`, one INSERT ... SELECT; about a minute per mil
   categories weighted likewise, 40% with coordinates near the ward's centre;
 - the state by age (a week old: 60% open, 20% resolved; a month: 30% and 20%; older: 5% and
   5%; the rest closed); 1 in 40 merged into the report before it;
-- descriptions from templates naming real street names (the score reads them);
+- descriptions from templates naming real street names, each with its own house number (so
+  no two are equal and no cache of place keys helps);
 - an embedding per ticket as the code stores it (`ticket_embedding`: float32 bytes, unit length,
-  the model name `classify.embedding.model_name()`); random unit vectors, 4,096 distinct, so
-  the seeding stays in SQL. They time the lookup and the dot product, not the model.
+  the model name `classify.embedding.model_name()`, the description's place keys); random unit
+  vectors, 4,096 distinct, so the seeding stays in SQL. They time the lookup and the dot
+  product, not the model. `--no-places` clears the stored place keys first (rows embedded
+  before they were stored: the score then tokenises every candidate).
 
 Each probe is a *new* report (filed now, a weighted ward and category, 40% with coordinates,
 embedded) added in a transaction that is rolled back at the end. It times the candidate filter
@@ -72,6 +75,8 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--fresh", action="store_true", help="drop and refill the database")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE one probe")
+    parser.add_argument("--no-places", action="store_true",
+                        help="clear the stored place keys (as rows embedded before them)")
     args = parser.parse_args()
 
     admin = create_engine(f"{args.server}/postgres", isolation_level="AUTOCOMMIT")
@@ -108,6 +113,9 @@ def main() -> None:
             fill(conn, count=args.tickets - count, per_day=args.per_day)
             print(f"inserted {args.tickets - count:,} tickets and their embeddings in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
+    if args.no_places:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE ticket_embedding SET places = NULL"))
     with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
         conn.execute(text("VACUUM ANALYZE ticket"))
         conn.execute(text("VACUUM ANALYZE ticket_embedding"))
@@ -158,7 +166,8 @@ def probe(engine, *, probes: int, explain: bool) -> None:  # type: ignore[no-unt
         for ticket, vector in zip(tickets, vectors, strict=True):
             assert ticket.id is not None
             duplicates.store_vector(session=session, ticket_id=ticket.id, vector=vector,
-                                    model=embedding.model_name())
+                                    model=embedding.model_name(),
+                                    places=duplicates.place_keys(ticket.description))
         if explain:
             query = duplicates.candidate_query(tickets[0])
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
@@ -186,6 +195,7 @@ def probe(engine, *, probes: int, explain: bool) -> None:  # type: ignore[no-unt
 def fill(conn, *, count: int, per_day: int) -> None:  # type: ignore[no-untyped-def]
     """`count` more tickets over count/per_day days up to now, and their embeddings."""
     from classify import embedding
+    from tickets import duplicates
 
     rng = np.random.default_rng(16)
     wards = conn.execute(text("SELECT id, kind, lat, lon FROM area ORDER BY id")).all()
@@ -243,7 +253,7 @@ def fill(conn, *, count: int, per_day: int) -> None:  # type: ignore[no-untyped-
                    CASE WHEN g % 5 = 0 THEN 'sms' ELSE 'web' END, 'vi', st.state,
                    replace(replace((CAST(:templates AS text[]))[1 + g % :ntemplates], '{s}',
                                    (CAST(:streets AS text[]))[1 + (g / 7) % :nstreets]),
-                           '{n}', (1 + g % 300)::text),
+                           '{n}', g::text),
                    w.area_id,
                    CASE WHEN xy < 0.4 AND w.lat IS NOT NULL
                         THEN w.lat + (random() - 0.5) * 0.02 END,
@@ -284,11 +294,25 @@ def fill(conn, *, count: int, per_day: int) -> None:  # type: ignore[no-untyped-
              "WHERE id > :start + 1 AND id % 40 = 0"),
         {"start": start},
     )
+    # the place keys as the worker stores them: a description's keys come from its template
+    # and street (the house number names no place)
+    conn.execute(text("DROP TABLE IF EXISTS bench_places"))
+    conn.execute(text("CREATE TABLE bench_places (t int, s int, places text, "
+                      "PRIMARY KEY (t, s))"))
     conn.execute(
-        text("INSERT INTO ticket_embedding (ticket_id, model, vector, created_at) "
-             "SELECT t.id, :model, v.vector, t.created_at FROM ticket t "
-             "JOIN bench_vector v ON v.n = t.id % :pool WHERE t.id > :start"),
-        {"model": embedding.model_name(), "pool": POOL, "start": start},
+        text("INSERT INTO bench_places VALUES (:t, :s, :p)"),
+        [{"t": t, "s": s, "p": duplicates.keys_to(duplicates.place_keys(
+            template.format(s=street, n=1)))}
+         for t, template in enumerate(TEMPLATES) for s, street in enumerate(STREETS)],
+    )
+    conn.execute(
+        text("INSERT INTO ticket_embedding (ticket_id, model, vector, places, created_at) "
+             "SELECT t.id, :model, v.vector, p.places, t.created_at FROM ticket t "
+             "JOIN bench_vector v ON v.n = t.id % :pool "
+             "JOIN bench_places p ON p.t = t.id % :ntemplates "
+             "AND p.s = (t.id / 7) % :nstreets WHERE t.id > :start"),
+        {"model": embedding.model_name(), "pool": POOL, "start": start,
+         "ntemplates": len(TEMPLATES), "nstreets": len(STREETS)},
     )
 
 

@@ -196,6 +196,14 @@ def vectors(
 ) -> dict[int, np.ndarray]:
     """The stored vectors of these tickets made by `model` (default: the current one; a vector
     of another model is not comparable and counts as missing until the backfill replaces it)."""
+    return {key: vector for key, (vector, _) in stored(
+        session=session, ticket_ids=ticket_ids, model=model).items()}
+
+
+def stored(
+    *, session: Session, ticket_ids: Sequence[int], model: str | None = None
+) -> dict[int, tuple[np.ndarray, frozenset[str] | None]]:
+    """(vector, place keys or None when not stored) per ticket with a vector of `model`."""
     if not ticket_ids:
         return {}
     if model is None:
@@ -203,20 +211,42 @@ def vectors(
 
         model = embedding.model_name()
     rows = session.execute(
-        select(col(TicketEmbedding.ticket_id), col(TicketEmbedding.vector)).where(
+        select(
+            col(TicketEmbedding.ticket_id), col(TicketEmbedding.vector),
+            col(TicketEmbedding.places),
+        ).where(
             col(TicketEmbedding.ticket_id).in_(list(ticket_ids)),
             col(TicketEmbedding.model) == model,
         )
     ).all()
-    return {int(ticket_id): from_bytes(vector) for ticket_id, vector in rows}
+    return {
+        int(ticket_id): (from_bytes(vector), None if places is None else keys_from(places))
+        for ticket_id, vector, places in rows
+    }
 
 
-def store_vector(*, session: Session, ticket_id: int, vector: np.ndarray, model: str) -> None:
+def keys_to(keys: Iterable[str]) -> str:
+    return "\n".join(sorted(keys))
+
+
+def keys_from(text: str) -> frozenset[str]:
+    return frozenset(key for key in text.split("\n") if key)
+
+
+def store_vector(
+    *,
+    session: Session,
+    ticket_id: int,
+    vector: np.ndarray,
+    model: str,
+    places: Iterable[str] | None = None,
+) -> None:
     row = session.get(TicketEmbedding, ticket_id)
     if row is None:
         row = TicketEmbedding(ticket_id=ticket_id, model=model, vector=to_bytes(vector))
     else:
         row.model, row.vector = model, to_bytes(vector)
+    row.places = None if places is None else keys_to(places)
     session.add(row)
     session.flush()
 
@@ -284,20 +314,27 @@ def rank(
     if not pool:
         return []
     assert ticket.id is not None
-    found = vectors(session=session, ticket_ids=[ticket.id, *[int(t.id) for t in pool]])
-    mine = found.get(ticket.id)
+    found = stored(session=session, ticket_ids=[ticket.id, *[int(t.id) for t in pool]])
+    mine = found[ticket.id][0] if ticket.id in found else None
     cosine = np.full(len(pool), np.nan)
     if mine is not None:
         have = [i for i, t in enumerate(pool) if t.id in found]
         if have:
-            matrix = np.vstack([found[int(pool[i].id)] for i in have])
+            matrix = np.vstack([found[int(pool[i].id)][0] for i in have])
             cosine[have] = matrix @ mine
     keys = place_keys(ticket.description)
+
+    def places_of(candidate: Any) -> frozenset[str]:
+        known = found.get(int(candidate.id))
+        if known is not None and known[1] is not None:
+            return known[1]
+        return place_keys(candidate.description)  # embedded before the keys were stored
+
     mine_category = category_of(ticket)
     scores = score(
         cosine=cosine,
         same_category=np.array([category_signal(mine_category, category_of(t)) for t in pool]),
-        shared_place=np.array([place_signal(keys, place_keys(t.description)) for t in pool]),
+        shared_place=np.array([place_signal(keys, places_of(t)) for t in pool]),
         same_ward=np.array([1.0 if near(ticket, t) else 0.0 for t in pool]),
     )
     order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold]
@@ -354,23 +391,37 @@ def embed_ticket(*, session: Session, ticket: Ticket) -> bool:
     assert ticket.id is not None
     existing = session.get(TicketEmbedding, ticket.id)
     if existing is not None and existing.model == embedding.model_name():
-        return False
+        if existing.places is not None:
+            return False
+        existing.places = keys_to(place_keys(ticket.description))  # the keys only
+        session.add(existing)
+        session.flush()
+        return True
     vector = embedding.embed([ticket.description])[0]
-    store_vector(session=session, ticket_id=ticket.id, vector=vector, model=embedding.model_name())
+    store_vector(session=session, ticket_id=ticket.id, vector=vector,
+                 model=embedding.model_name(), places=place_keys(ticket.description))
     return True
 
 
 def missing(
     *, session: Session, model: str, below: int | None, batch: int, everything: bool = False
 ) -> list[Any]:
-    """(id, description) of up to `batch` tickets without an embedding of `model`, newest
-    first, with ids below `below`: those that can be candidates (CANDIDATE_PREDICATE), or
-    every ticket with `everything`."""
+    """(id, description, has_vector) of up to `batch` tickets without an embedding of `model`
+    or without stored place keys (has_vector: only the keys are missing), newest first, with
+    ids below `below`: those that can be candidates (CANDIDATE_PREDICATE), or every ticket
+    with `everything`."""
+    has_vector = and_(
+        col(TicketEmbedding.model) == model, col(TicketEmbedding.ticket_id).is_not(None)
+    )
     query = (
-        select(col(Ticket.id), col(Ticket.description))
+        select(col(Ticket.id), col(Ticket.description), has_vector.label("has_vector"))
         .outerjoin(TicketEmbedding, col(TicketEmbedding.ticket_id) == col(Ticket.id))
         .where(
-            or_(col(TicketEmbedding.ticket_id).is_(None), col(TicketEmbedding.model) != model)
+            or_(
+                col(TicketEmbedding.ticket_id).is_(None),
+                col(TicketEmbedding.model) != model,
+                col(TicketEmbedding.places).is_(None),
+            )
         )
         .order_by(col(Ticket.id).desc())
         .limit(batch)
@@ -391,10 +442,11 @@ def backfill(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Embed the existing tickets that have no embedding of the current model (none yet, or
-    one of another model), newest first, `batch` texts per model call, committing after each
-    batch: stopped at any point, a second run goes on with those still missing. Only tickets
-    that can be candidates (not merged, open or resolved: most of a year's are closed) unless
-    `everything`. Returns how many were embedded."""
+    one of another model), and store the place keys of those embedded without them, newest
+    first, `batch` texts per model call, committing after each batch: stopped at any point, a
+    second run goes on with those still missing. Only tickets that can be candidates (not
+    merged, open or resolved: most of a year's are closed) unless `everything`. Returns how
+    many were done."""
     from classify import embedding  # lazy: torch and transformers, behind a command
 
     model = embedding.model_name()
@@ -405,9 +457,18 @@ def backfill(
                        everything=everything)
         if not rows:
             break
-        found = embedding.embed([description for _, description in rows], batch_size=batch)
-        for (ticket_id, _), vector in zip(rows, found, strict=True):
-            store_vector(session=session, ticket_id=int(ticket_id), vector=vector, model=model)
+        texts = [row[1] for row in rows if not row[2]]
+        found = iter(embedding.embed(texts, batch_size=batch) if texts else [])
+        for ticket_id, description, has_vector in rows:
+            keys = place_keys(description)
+            if has_vector:  # embedded before the place keys were stored: the keys only
+                row = session.get(TicketEmbedding, int(ticket_id))
+                assert row is not None
+                row.places = keys_to(keys)
+                session.add(row)
+            else:
+                store_vector(session=session, ticket_id=int(ticket_id), vector=next(found),
+                             model=model, places=keys)
         session.commit()
         done += len(rows)
         below = int(rows[-1][0])

@@ -324,6 +324,9 @@ class TicketEmbedding(SQLModel, table=True):
     )
     model: str = Field(max_length=64)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # the street and landmark keys of the description (tickets.duplicates.place_keys), one a
+    # line: read with the vector, so that scoring 300 candidates tokenises none of them
+    places: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

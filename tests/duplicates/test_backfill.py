@@ -52,7 +52,9 @@ def test_backfill_embeds_what_is_missing_in_batches_and_resumes(
     assert calls == [[tickets[4].description, tickets[3].description],
                      [tickets[2].description]]
     # the second run goes on with what is still missing, and a third has nothing to do
-    assert duplicates.backfill(session=session, batch=2) == 1
+    # the stale vector is made again; the current one (stored before place keys were) gets
+    # its keys without a model call
+    assert duplicates.backfill(session=session, batch=2) == 2
     assert calls[-1] == [stale.description]
     assert duplicates.backfill(session=session, batch=2) == 0
     assert len(calls) == 3
@@ -69,6 +71,9 @@ def test_backfill_embeds_what_is_missing_in_batches_and_resumes(
     found = duplicates.vectors(session=session, ticket_ids=[t.id for t in tickets])
     assert sorted(found) == sorted(t.id for t in tickets)
     np.testing.assert_array_equal(found[current.id], kept)  # not recomputed
+    keys = duplicates.stored(session=session, ticket_ids=[t.id for t in tickets])
+    for ticket in tickets:
+        assert keys[ticket.id][1] == duplicates.place_keys(ticket.description) != frozenset()
     for ticket in tickets[1:]:
         assert found[ticket.id].argmax() == len(ticket.description) % embedding.DIMENSIONS
         assert session.get(TicketEmbedding, ticket.id).model == embedding.model_name()
