@@ -391,7 +391,8 @@ def test_residents_pages_pass_axe_and_are_photographed(
     with Session(db, expire_on_commit=False) as session:
         done = factories.routed_ticket(session, language=language, reporter_phone="+84901112244")
         workflow.acknowledge(session=session, ticket=done, actor=factories.STAFF)
-        workflow.resolve(session=session, ticket=done, resolution="Đã vá ổ gà.", actor=factories.STAFF)
+        workflow.resolve(session=session, ticket=done, resolution="Đã vá ổ gà.",
+                         actor=factories.STAFF)
         asked = factories.routed_ticket(session, language=language, reporter_phone="+84901112255")
         workflow.acknowledge(session=session, ticket=asked, actor=factories.STAFF)
         workflow.request_information(
