@@ -54,6 +54,17 @@ def speech_received(
     return twiml(answer)
 
 
+@twilio_router.post("/voice/ward")
+def ward_received(
+    params: TwilioParams, session: SessionDep, settings: SettingsDep, lang: str | None = None
+) -> Response:
+    answer = voice.ward_received(
+        session=session, params=params, language=voice.call_language(lang), settings=settings
+    )
+    session.commit()
+    return twiml(answer)
+
+
 @twilio_router.post("/voice/recorded")
 def recording_finished(
     params: TwilioParams, session: SessionDep, settings: SettingsDep, lang: str | None = None

@@ -5,6 +5,7 @@
     /twilio/voice/speech      <Gather input=speech> result; silence: a <Record> fallback
     /twilio/voice/recorded    the <Record> action: the message is filed while the caller listens
     /twilio/voice/recording   recordingStatusCallback: the recording link, also after a hang-up
+    /twilio/voice/ward        the answer to "which ward?", asked when the words named none
 
 The call becomes one ticket, filed under its CallSid (a retried webhook finds the same ticket);
 each recording is kept once under its RecordingSid. The caller hears the tracking code read
@@ -27,8 +28,12 @@ from core.i18n import gettext
 from core.settings import Settings
 from intake import emergency, filing, validation
 from intake.sms import sender_phone
+from places import service as places_service
+from routing.models import Area
 from tickets import service as tickets_service
+from tickets import workflow
 from tickets.models import Channel, InboundMessage, Ticket
+from tickets.service import RESIDENT
 
 VOICES = {
     "vi": {"voice": "Google.vi-VN-Standard-A", "language": "vi-VN"},
@@ -151,7 +156,11 @@ def record_prompt(*, language: str) -> str:
     return _goodbye(response, (language,))  # reached only when nothing was recorded
 
 
-def code_read_out(*, ticket: Ticket, language: str, emergency_kind: str | None) -> str:
+def code_read_out(
+    *, ticket: Ticket, language: str, emergency_kind: str | None, ask_ward: bool = False
+) -> str:
+    """The tracking code, twice; then, for a report whose words named no ward (never for an
+    emergency), "which ward?" while the caller is still on the line."""
     response = VoiceResponse()
     if emergency_kind:
         _say(response, language, emergency.advice(language))
@@ -169,6 +178,28 @@ def code_read_out(*, ticket: Ticket, language: str, emergency_kind: str | None) 
         language,
         gettext(language, "We also send the code to you by text message, if your number allows."),
     )
+    if ask_ward and not emergency_kind:
+        action = f"/twilio/voice/ward?lang={language}"
+        gather = response.gather(
+            input="speech",
+            language=SPEECH_LANGUAGES[language],
+            action=action,
+            method="POST",
+            timeout=6,
+            speech_timeout="auto",
+            action_on_empty_result=True,
+        )
+        _say(
+            gather,
+            language,
+            gettext(
+                language,
+                "Which ward or commune is it in? Say its name, for example phường Bến Thành, "
+                "or the former ward and district. Or hang up if you do not know.",
+            ),
+        )
+        response.redirect(action, method="POST")  # silence: goodbye
+        return str(response)
     return _goodbye(response, (language,))
 
 
@@ -314,7 +345,38 @@ def speech_received(
         recording=None,
         settings=settings,
     )
-    return code_read_out(ticket=ticket, language=language, emergency_kind=kind)
+    return code_read_out(
+        ticket=ticket, language=language, emergency_kind=kind, ask_ward=ticket.area_id is None
+    )
+
+
+def ward_received(
+    *, session: Session, params: dict[str, str], language: str, settings: Settings
+) -> str:
+    """The caller's answer to "which ward?": a ward read in it is set on the call's ticket (and
+    kept as a correction for the reader); other words are added to the report for the triage
+    desk; silence ends the call. Only the same call (its CallSid) can answer."""
+    ticket = tickets_service.find_inbound_ticket(
+        session=session, channel=Channel.phone, external_id=call_sid(params)
+    )
+    said = validation.clean_text(params.get("SpeechResult"))
+    response = VoiceResponse()
+    if ticket is None or ticket.area_id is not None or not said:
+        return _goodbye(response, (language,))
+    said = said[:300]
+    found = places_service.read_place(said)
+    area = session.get(Area, found.ward_code) if found.ward_code else None
+    if area is not None and area.active:
+        workflow.set_place(session=session, ticket=ticket, area_id=area.id, actor=RESIDENT,
+                           source="resident", message=said)
+        name = area.name_vi if language == "vi" else area.name_en
+        _say(response, language,
+             gettext(language, "Thank you. %(ward)s was added to your report.", ward=name))
+    else:
+        workflow.take_answer(session=session, ticket=ticket, text=said, channel=Channel.phone)
+        _say(response, language,
+             gettext(language, "Thank you. Your answer was added to your report."))
+    return _goodbye(response, (language,))
 
 
 def recording_finished(

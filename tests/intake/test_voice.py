@@ -24,13 +24,15 @@ from tests.intake.helpers import (
     twilio_client,
     twilio_settings,
 )
-from tickets.models import Attachment, InboundMessage, Ticket
+from tickets.models import Attachment, InboundMessage, Ticket, TicketEvent
 
 TRANSCRIPTS = {
     "vi": "Cống thoát nước trước nhà số 18 đường Nguyễn Trãi bị nghẹt, nước tràn lên đường.",
     "en": "The drain in front of number 18 Nguyen Trai street is blocked and flooding the road.",
 }
 DIGITS = {"vi": "1", "en": "2"}
+WARD_ANSWERS = {"vi": "phường Bến Thành", "en": "Ben Thanh ward"}
+BEN_THANH = "26743"  # the official code of Phường Bến Thành
 SPEECH_LANGUAGE = {"vi": "vi-VN", "en": "en-US"}
 
 
@@ -72,7 +74,15 @@ def test_a_full_call_from_greeting_to_tracking_code(client, pg_session, language
     assert (ticket.channel, ticket.language) == ("phone", language)
     assert (ticket.description, ticket.reporter_phone) == (TRANSCRIPTS[language], CALLER)
     assert spelled_code(ticket) in spoken(answer)  # read out character by character
-    assert answer[-1].tag == "Hangup"
+    # the words named a street in several wards, not one ward: "which ward?" on the same call
+    asking = answer.find("Gather")
+    assert asking is not None and asking.get("input") == "speech"
+    assert asking.get("language") == SPEECH_LANGUAGE[language]
+    assert ticket.area_id is None
+    goodbye = follow(client, answer, call_params(call, SpeechResult=WARD_ANSWERS[language]))
+    pg_session.refresh(ticket)
+    assert ticket.area_id == BEN_THANH
+    assert goodbye[-1].tag == "Hangup"
 
     factories.deliver_events(pg_session)  # the worker, after the commit
     sms = pg_session.execute(select(OutboundMessage)).scalar_one()
@@ -198,3 +208,48 @@ def test_a_call_is_filed_once_on_both_databases(session) -> None:
         select(OutboundMessage).where(OutboundMessage.ticket_id == tickets[0].id)
     ).scalars().all()
     assert len(sms) == 1
+
+
+def asked_for_the_ward(client, call: str, text: str) -> object:
+    return parsed_twiml(
+        signed_post(client, "/twilio/voice/speech?lang=vi", call_params(call, SpeechResult=text))
+    )
+
+
+def test_words_that_are_not_a_ward_join_the_report_for_the_triage_desk(client, pg_session) -> None:
+    call = new_sid("CA")
+    answer = asked_for_the_ward(client, call, TRANSCRIPTS["vi"])
+    goodbye = follow(client, answer, call_params(call, SpeechResult="gần chợ, tôi không nhớ"))
+    ticket = pg_session.execute(select(Ticket)).scalar_one()
+    assert ticket.area_id is None and goodbye[-1].tag == "Hangup"
+    kinds = [e.kind for e in pg_session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).scalars()]
+    assert "info_received" in kinds and "place_set" not in kinds
+
+
+def test_silence_after_which_ward_ends_the_call_and_changes_nothing(client, pg_session) -> None:
+    call = new_sid("CA")
+    answer = asked_for_the_ward(client, call, TRANSCRIPTS["vi"])
+    events = count(pg_session, TicketEvent)
+    goodbye = follow(client, answer, call_params(call))
+    ticket = pg_session.execute(select(Ticket)).scalar_one()
+    assert ticket.area_id is None and goodbye[-1].tag == "Hangup"
+    assert count(pg_session, TicketEvent) == events
+
+
+def test_only_the_same_call_can_give_the_ward(client, pg_session) -> None:
+    answer = asked_for_the_ward(client, new_sid("CA"), TRANSCRIPTS["vi"])
+    action = answer.find("Gather").get("action")
+    other = parsed_twiml(signed_post(
+        client, action, call_params(new_sid("CA"), SpeechResult="phường Bến Thành")))
+    ticket = pg_session.execute(select(Ticket)).scalar_one()
+    assert ticket.area_id is None and other[-1].tag == "Hangup"
+
+
+def test_a_call_that_names_its_ward_or_an_emergency_is_not_asked(client, pg_session) -> None:
+    named = asked_for_the_ward(
+        client, new_sid("CA"), "Đèn đường hư trước chợ Bến Thành, phường Bến Thành."
+    )
+    assert named.find("Gather") is None and named[-1].tag == "Hangup"
+    fire = asked_for_the_ward(client, new_sid("CA"), "Nhà đang cháy, có người mắc kẹt trên lầu!")
+    assert fire.find("Gather") is None and fire[-1].tag == "Hangup"
