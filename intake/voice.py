@@ -106,9 +106,8 @@ def language_chosen(*, digits: str | None, attempt: int) -> str:
 # --- the complaint -----------------------------------------------------------------------------
 
 
-def speech_prompt(*, language: str) -> str:
-    response = VoiceResponse()
-    action = f"/twilio/voice/speech?lang={language}"
+def _listen(response: VoiceResponse, *, language: str, action: str, prompt: str) -> str:
+    """Say `prompt` and hear the caller's speech; the handler at `action` also gets silence."""
     gather = response.gather(
         input="speech",
         language=SPEECH_LANGUAGES[language],
@@ -118,17 +117,23 @@ def speech_prompt(*, language: str) -> str:
         speech_timeout="auto",
         action_on_empty_result=True,
     )
-    _say(
-        gather,
-        language,
-        gettext(
+    _say(gather, language, prompt)
+    response.redirect(action, method="POST")
+    return str(response)
+
+
+def speech_prompt(*, language: str) -> str:
+    # silence: the handler offers the recording
+    return _listen(
+        VoiceResponse(),
+        language=language,
+        action=f"/twilio/voice/speech?lang={language}",
+        prompt=gettext(
             language,
             "Please describe the problem and say where it is: the street, the house number "
             "or a landmark, and the ward. Speak after this message.",
         ),
     )
-    response.redirect(action, method="POST")  # silence: the handler offers the recording
-    return str(response)
 
 
 def record_prompt(*, language: str) -> str:
@@ -178,28 +183,17 @@ def code_read_out(
         language,
         gettext(language, "We also send the code to you by text message, if your number allows."),
     )
-    if ask_ward and not emergency_kind:
-        action = f"/twilio/voice/ward?lang={language}"
-        gather = response.gather(
-            input="speech",
-            language=SPEECH_LANGUAGES[language],
-            action=action,
-            method="POST",
-            timeout=6,
-            speech_timeout="auto",
-            action_on_empty_result=True,
-        )
-        _say(
-            gather,
-            language,
-            gettext(
+    if ask_ward and not emergency_kind:  # silence: the handler says goodbye
+        return _listen(
+            response,
+            language=language,
+            action=f"/twilio/voice/ward?lang={language}",
+            prompt=gettext(
                 language,
                 "Which ward or commune is it in? Say its name, for example phường Bến Thành, "
                 "or the former ward and district. Or hang up if you do not know.",
             ),
         )
-        response.redirect(action, method="POST")  # silence: goodbye
-        return str(response)
     return _goodbye(response, (language,))
 
 
