@@ -190,7 +190,8 @@ def _escalate(session: Session, clock: _Clock, now: datetime, batch: int) -> int
         ids = list(
             session.execute(
                 select(col(Ticket.id))
-                .where(text(clock.open_sql), clock.due <= now)
+                # past the deadline, as policy.is_overdue: not on the deadline itself
+                .where(text(clock.open_sql), clock.due < now)
                 .order_by(clock.due)
                 .limit(batch)
             ).scalars()

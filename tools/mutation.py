@@ -68,7 +68,8 @@ TARGETS: tuple[Target, ...] = (
            ("tests/core/test_outbox_rules.py", "tests/core/test_outbox_guards.py",
             "tests/core/test_outbox_commit.py")),
     Target("core/runner.py",
-           ("tests/core/test_outbox_guards.py", "tests/core/test_outbox_commit.py")),
+           ("tests/core/test_runner_rules.py", "tests/core/test_outbox_guards.py",
+            "tests/core/test_outbox_commit.py")),
     Target("staff/service.py", ("tests/staff/test_access.py", "tests/staff/test_access_rules.py"),
            only=("*can_view*", "*check_view*", "*check_act*"),
            note="the access checks only (accounts and sessions are not in scope)"),
@@ -147,7 +148,11 @@ def drop_database(name: str) -> None:
 def mutmut(copy: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(copy / "mutants"), "PYTHONDONTWRITEBYTECODE": "1",
            # one database, migrated once, for the hundreds of pytest sessions of a run
-           "HOTLINE_TEST_KEEP_DB": database(copy)}
+           "HOTLINE_TEST_KEEP_DB": database(copy),
+           # mutmut forks each mutant's run from a process that has already run the tests: a
+           # fork inherits torch's OpenMP pool without its threads, and the next embedding
+           # (the duplicates' subscriber) then waits for them for ever. One thread, no pool.
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
