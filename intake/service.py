@@ -118,6 +118,13 @@ def submit_report(
     checked = validate(
         session=session, form=form, settings=settings, require_place=require_place
     )
+    return file_checked(session=session, checked=checked, settings=settings, channel=channel)
+
+
+def file_checked(
+    *, session: Session, checked: Checked, settings: Settings, channel: str = "web"
+) -> Submitted:
+    """File a report `validate` accepted (the web form asks about likely duplicates between)."""
     report, photo = checked.report, checked.photo
     report.channel = channel
     attachments = []

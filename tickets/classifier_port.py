@@ -18,9 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from classify import emergency_model, registry
 from core.errors import HotlineError
@@ -205,4 +208,110 @@ def load_classifier() -> Classifier | None:
 def reset() -> None:
     with _lock:
         _cached.clear()
+    _warm_state.update(running=False, next_try=float("-inf"), ready=None)
+    _recent.clear()
     emergency_model.reset()
+
+
+# --------------------------------------------------------------------------- the web form
+
+
+@dataclass(frozen=True)
+class TextSignals:
+    """What the duplicate finder can use of a text not filed yet: the predicted category and
+    an embedding comparable with the stored ones (tickets.duplicates), each None when absent."""
+
+    category: str | None
+    vector: Any  # np.ndarray (float32, unit length) or None
+    model_version: str | None = None
+
+
+_warming = threading.Lock()
+# the version whose predictor and embedder the form may use (warmed up), and when to look again
+_warm_state: dict[str, Any] = {"running": False, "next_try": float("-inf"), "ready": None}
+WARM_RETRY_SECONDS = 60.0
+# the texts the form looked up last (the look-up while typing, then the form's send, ask about
+# the same text: the embedding is computed once); kept in this process's memory only
+RECENT_TEXTS = 64
+_recent: OrderedDict[tuple[int, str], TextSignals] = OrderedDict()
+
+
+def comparable(predictor: Any) -> bool:
+    """Its embeddings are the base checkpoint's, as the stored ones (classify.embedding)."""
+    return str(predictor.embedding_version).startswith("base:")
+
+
+def _warm_up() -> None:
+    """Outside any request: load the served version (a new one when it changed), its embedder,
+    and, when it has a fine-tuned encoder, the base checkpoint the stored embeddings come from."""
+    try:
+        predictor = served_model().current()
+        if predictor is not None and _warm_state["ready"] is not predictor:
+            predictor.predict(["warm up"], embed=comparable(predictor))
+            if not comparable(predictor):
+                from classify import embedding  # lazy: torch
+
+                embedding.embed(["warm up"])
+            _warm_state["ready"] = predictor
+    except Exception:  # the form files without suggestions meanwhile
+        log.exception("the classifier could not be loaded for the report form")
+    finally:
+        _warm_state["running"] = False
+
+
+def _start_warm_up() -> None:
+    with _warming:
+        now = time.monotonic()
+        if _warm_state["running"] or now < _warm_state["next_try"]:
+            return
+        _warm_state["next_try"] = now + WARM_RETRY_SECONDS
+        try:
+            registry.active_path(served_model().models_root)
+        except FileNotFoundError:
+            return  # no version at all: nothing to load (and nothing is trained here)
+        _warm_state["running"] = True
+        threading.Thread(target=_warm_up, name="classifier-warm-up", daemon=True).start()
+
+
+def ready_predictor() -> Any:
+    """The served predictor once this process has it in memory and warmed up, else None. It
+    loads (and follows a newly served version) in the background: a resident's request never
+    waits for a model to load, and nothing is trained here."""
+    _start_warm_up()
+    return _warm_state["ready"]
+
+
+def signals_for_duplicates(text: str, *, predictor: Any = None) -> TextSignals | None:
+    """The served version's category and embedding of ``text``, for finding the reports it
+    likely duplicates before it is filed; None when no version is ready. The stored embeddings
+    are the base checkpoint's (classify.embedding): a version with a fine-tuned encoder embeds
+    differently, so then the base checkpoint embeds the text."""
+    predictor = predictor if predictor is not None else ready_predictor()
+    if predictor is None:
+        return None
+    key = (id(predictor), text)
+    with _warming:
+        if key in _recent:
+            _recent.move_to_end(key)
+            return _recent[key]
+    signals = _signals(predictor, text)
+    with _warming:
+        _recent[key] = signals
+        while len(_recent) > RECENT_TEXTS:
+            _recent.popitem(last=False)
+    return signals
+
+
+def _signals(predictor: Any, text: str) -> TextSignals:
+    same_space = comparable(predictor)
+    prediction = predictor.predict([text], embed=same_space)[0]
+    vector: Any = prediction.embedding
+    if not same_space:
+        from classify import embedding  # lazy: torch (loaded by the warm-up)
+
+        vector = embedding.embed([text])[0]
+    return TextSignals(
+        category=str(prediction.category),
+        vector=None if vector is None else np.asarray(vector, dtype=np.float32),
+        model_version=str(prediction.model_version),
+    )

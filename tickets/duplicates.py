@@ -16,8 +16,9 @@
    THRESHOLD was chosen on classify/data/duplicates/tune.jsonl and is measured on the separate
    classify/data/duplicates/pairs.jsonl (`hotline duplicates eval`).
 
-The embedding is computed in the worker (`tickets.embed`, a subscriber to `ticket.filed`),
-never in a web request; a ticket without one yet is scored without the cosine.
+The embedding is computed in the worker (`tickets.embed`, after processing) and stored; a
+ticket without one yet is scored without the cosine. A report not filed yet (the web form asks
+the resident about likely duplicates: `for_new_report`) brings its own, not stored.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, literal, or_, select, text, union_all
 from sqlmodel import Session, col
 
-from core.clock import as_utc
+from core.clock import as_utc, utcnow
 from places import service as places_service
 from places.gazetteer import distance_km
 from places.text import tokenize
@@ -132,9 +133,12 @@ CANDIDATE_COLUMNS = (
 )
 
 
-def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ignore[no-untyped-def]
+def candidate_query(  # type: ignore[no-untyped-def]
+    ticket: Ticket, *, limit: int = MAX_CANDIDATES, open_only: bool = False
+):
     """The indexed filter (a SELECT of CANDIDATE_COLUMNS), or None when the report has no
-    place. The literal CANDIDATE_PREDICATE lets the planner use the partial indexes."""
+    place. The literal CANDIDATE_PREDICATE lets the planner use the partial indexes. `ticket`
+    may be a report not filed yet (no id); `open_only` leaves out the resolved ones."""
     created = as_utc(ticket.created_at)
     assert created is not None
     window = timedelta(hours=window_hours(category_of(ticket)))
@@ -152,21 +156,26 @@ def candidate_query(ticket: Ticket, *, limit: int = MAX_CANDIDATES):  # type: ig
         )
     if not places:
         return None
-    return (
-        select(*CANDIDATE_COLUMNS)
-        .where(
-            text(CANDIDATE_PREDICATE),
-            or_(*places),
-            col(Ticket.created_at).between(created - window, created + window),
-            col(Ticket.id) != ticket.id,
-            or_(
-                col(Ticket.state).in_(OPEN_STATES),
-                and_(
-                    col(Ticket.state) == TicketState.resolved,
-                    col(Ticket.resolved_at) >= created - window,
-                ),
+    states: Any = col(Ticket.state).in_(OPEN_STATES)
+    if not open_only:
+        states = or_(
+            states,
+            and_(
+                col(Ticket.state) == TicketState.resolved,
+                col(Ticket.resolved_at) >= created - window,
             ),
         )
+    conditions: list[Any] = [
+        text(CANDIDATE_PREDICATE),
+        or_(*places),
+        col(Ticket.created_at).between(created - window, created + window),
+        states,
+    ]
+    if ticket.id is not None:
+        conditions.append(col(Ticket.id) != ticket.id)
+    return (
+        select(*CANDIDATE_COLUMNS)
+        .where(*conditions)
         .order_by(col(Ticket.created_at).desc())
         .limit(limit)
     )
@@ -301,24 +310,25 @@ def near(ticket: Ticket, other: Any) -> bool:
     )
 
 
-def rank(
+def scores_of(
     *,
-    session: Session,
     ticket: Ticket,
     pool: Sequence[Any],
-    threshold: float = THRESHOLD,
-    limit: int | None = None,
-) -> list[Match]:
-    """Score every candidate (rows of `candidates`) at once; those at or above `threshold`,
-    best first, at most `limit`, each with its whole ticket."""
-    if not pool:
-        return []
-    assert ticket.id is not None
-    found = stored(session=session, ticket_ids=[ticket.id, *[int(t.id) for t in pool]])
-    mine = found[ticket.id][0] if ticket.id in found else None
+    found: dict[int, tuple[np.ndarray, frozenset[str] | None]],
+    vector: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(score, cosine) of every candidate at once. `found`: what `stored` read for the pool
+    (and the ticket); `vector`: the report's own embedding when it is not stored (not filed
+    yet)."""
+    mine: np.ndarray | None = vector
+    if mine is None and ticket.id is not None and ticket.id in found:
+        mine = found[ticket.id][0]
     cosine = np.full(len(pool), np.nan)
     if mine is not None:
-        have = [i for i, t in enumerate(pool) if t.id in found]
+        have = [
+            i for i, t in enumerate(pool)
+            if t.id in found and found[int(t.id)][0].shape == mine.shape
+        ]
         if have:
             matrix = np.vstack([found[int(pool[i].id)][0] for i in have])
             cosine[have] = matrix @ mine
@@ -337,6 +347,28 @@ def rank(
         shared_place=np.array([place_signal(keys, places_of(t)) for t in pool]),
         same_ward=np.array([1.0 if near(ticket, t) else 0.0 for t in pool]),
     )
+    return scores, cosine
+
+
+def rank(
+    *,
+    session: Session,
+    ticket: Ticket,
+    pool: Sequence[Any],
+    threshold: float = THRESHOLD,
+    limit: int | None = None,
+    vector: np.ndarray | None = None,
+) -> list[Match]:
+    """Score every candidate (rows of `candidates`) at once; those at or above `threshold`,
+    best first, at most `limit`, each with its whole ticket. `vector`: the report's own
+    embedding when it is not stored (a report not filed yet)."""
+    if not pool:
+        return []
+    wanted = [int(t.id) for t in pool]
+    if ticket.id is not None and vector is None:
+        wanted.append(ticket.id)
+    found = stored(session=session, ticket_ids=wanted)
+    scores, cosine = scores_of(ticket=ticket, pool=pool, found=found, vector=vector)
     order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold]
     order = order[:limit] if limit is not None else order
     if not order:
@@ -361,6 +393,73 @@ def likely_duplicates(
 ) -> list[Match]:
     pool = candidates(session=session, ticket=ticket)
     return rank(session=session, ticket=ticket, pool=pool, threshold=threshold, limit=limit)
+
+
+def for_new_report(
+    *,
+    session: Session,
+    description: str,
+    area_id: str | None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    category_id: str | None = None,
+    vector: np.ndarray | None = None,
+    limit: int = 3,
+    threshold: float = THRESHOLD,
+) -> list[Match]:
+    """The open reports a report not filed yet likely duplicates (the web form asks the
+    resident before filing): the same filter and score, with the text's category and
+    embedding as the classifier gives them now (None: scored without them)."""
+    probe = Ticket(
+        code="",
+        channel="web",
+        description=description,
+        area_id=area_id,
+        latitude=latitude,
+        longitude=longitude,
+        predicted_category_id=category_id,
+        created_at=utcnow(),
+    )
+    query = candidate_query(probe, open_only=True)
+    if query is None:
+        return []
+    pool = list(session.execute(query).all())
+    return rank(session=session, ticket=probe, pool=pool, threshold=threshold, limit=limit,
+                vector=vector)
+
+
+def likely_counts(
+    *, session: Session, tickets: Sequence[Ticket], threshold: float = THRESHOLD
+) -> dict[int, int]:
+    """How many likely duplicates each ticket has (the staff queue's marker), for a page of
+    tickets in two queries: every row's candidate filter in one UNION ALL, then the stored
+    embeddings of all of them. Tickets without any are left out."""
+    selects = []
+    for ticket in tickets:
+        query = candidate_query(ticket) if ticket.id is not None else None
+        if query is None:
+            continue
+        sub = query.subquery()
+        selects.append(select(literal(ticket.id).label("for_id"), *sub.c))
+    if not selects:
+        return {}
+    rows = session.execute(union_all(*selects)).all()
+    if not rows:
+        return {}
+    pools: dict[int, list[Any]] = {}
+    for row in rows:
+        pools.setdefault(int(row.for_id), []).append(row)
+    ids = {int(row.id) for row in rows} | {int(t.id or 0) for t in tickets}
+    found = stored(session=session, ticket_ids=sorted(ids))
+    counts = {}
+    for ticket in tickets:
+        pool = pools.get(int(ticket.id or 0))
+        if not pool:
+            continue
+        scores, _ = scores_of(ticket=ticket, pool=pool, found=found)
+        if (above := int((scores >= threshold).sum())) > 0:
+            counts[int(ticket.id or 0)] = above
+    return counts
 
 
 def pair_score(

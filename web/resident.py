@@ -17,6 +17,7 @@ from httpbase.render import render
 from httpbase.throttle import LookupRateLimit, limit_reports
 from intake import emergency
 from intake import service as intake_service
+from intake import similar as intake_similar
 from notify import verification
 from places import service as places_service
 from routing import service as routing_service
@@ -35,6 +36,8 @@ def _form_page(
     values: dict[str, object] | None = None,
     error: HotlineError | None = None,
     status_code: int = 200,
+    similar: list[intake_similar.SimilarReport] | None = None,
+    photo_dropped: bool = False,
 ) -> HTMLResponse:
     return render(
         request,
@@ -43,6 +46,8 @@ def _form_page(
             "areas": routing_service.list_areas(session=session),
             "values": values or {},
             "error": error,
+            "similar": similar or [],
+            "photo_dropped": photo_dropped,
             "max_chars": get_app_settings(request).max_description_chars,
             "max_photo_bytes": get_app_settings(request).max_photo_bytes,
         },
@@ -76,7 +81,11 @@ def submit_report(
     email: Annotated[str, Form()] = "",
     anonymous: Annotated[str, Form()] = "",
     photo: Annotated[UploadFile | None, File()] = None,
+    file_anyway: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
 ) -> Response:
+    """File the report; first, unless the resident said "file anyway" (or already saw them
+    while typing: `seen`), answer the form again with the open reports it likely duplicates."""
     values = {
         "description": description,
         "area_id": area_id,
@@ -107,7 +116,18 @@ def submit_report(
     try:
         # inside: a refusal for too many reports shows the form again with what was typed
         limit_reports(request)
-        submitted = intake_service.submit_report(session=session, form=form, settings=settings)
+        checked = intake_service.validate(session=session, form=form, settings=settings)
+        if not file_anyway and checked.emergency_kind is None:  # an emergency never waits
+            similar = intake_similar.find(
+                session=session, report=checked.report, language=language
+            )
+            if similar and not {s.code for s in similar} <= set(seen.split(",")):
+                return _form_page(
+                    request, session, values=values, similar=similar,
+                    photo_dropped=bool(photo_bytes),
+                )
+        submitted = intake_service.file_checked(session=session, checked=checked,
+                                                settings=settings)
     except HotlineError as error:
         session.rollback()
         return _form_page(
@@ -170,6 +190,35 @@ def read_place(session: SessionDep, text: str = "") -> JSONResponse:
         "ward_code": area.id if area is not None and area.active else None,
         "candidates": known,
     })
+
+
+@router.get("/report/similar")
+def similar_reports(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    _limit: LookupRateLimit,
+    text: str = "",
+    area_id: str = "",
+    address: str = "",
+    latitude: str = "",
+    longitude: str = "",
+) -> JSONResponse:
+    """The open reports nearby a description likely duplicates, as the form shows them while
+    the resident types (JSON; public texts only; the text is read and forgotten)."""
+    form = intake_service.ReportInput(
+        description=text[: settings.max_description_chars], language=language,
+        area_id=area_id, address=address[:300], latitude=latitude, longitude=longitude,
+    )
+    try:
+        checked = intake_service.validate(session=session, form=form, settings=settings)
+    except HotlineError:
+        return JSONResponse({"reports": []})
+    if checked.emergency_kind is not None:
+        return JSONResponse({"reports": []})
+    found = intake_similar.find(session=session, report=checked.report, language=language)
+    return JSONResponse({"reports": [s.as_json() for s in found]})
 
 
 @router.get("/status", response_class=HTMLResponse)

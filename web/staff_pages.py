@@ -127,9 +127,11 @@ def queue_page(
     )
     page = queue.agency_queue(session=session, user=user, filters=filters, cursor=cursor or None)
     counts = queue.queue_counts(session=session, user=user, filters=filters)
-    duplicates = queue.duplicate_counts(
+    merged = queue.duplicate_counts(
         session=session, ticket_ids=[t.id for t in page.tickets if t.id is not None]
     )
+    # open reports each row likely duplicates (issue 16): one batch for the page's rows
+    likely = duplicates.likely_counts(session=session, tickets=page.tickets)
     now = utcnow()
     params = {
         k: v
@@ -149,7 +151,8 @@ def queue_page(
             "page": page,
             "rows": [(t, queue.is_overdue(t, now), codes.display(t.code)) for t in page.tickets],
             "counts": counts,
-            "duplicates": duplicates,
+            "duplicates": merged,
+            "likely": likely,
             "filters": params,
             "states": queue.QUEUE_STATES,
             "state_labels": STATE_LABELS,
