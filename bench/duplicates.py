@@ -41,8 +41,8 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/duplicates.py` puts bench/ first, not the root
-    sys.path.insert(0, str(ROOT))
+# `python bench/duplicates.py` puts bench/ first, whose places.py would hide the places package
+sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
