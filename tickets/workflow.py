@@ -353,17 +353,15 @@ def set_place(
     previous = ticket.area_id
     _remember_place(session, ticket, area.id, actor, source=source)
     ticket.area_id = area.id
-    ticket.updated_at = utcnow()
-    event = record_event(
-        session=session,
-        ticket=ticket,
+    event = _same_state(
+        session,
+        ticket,
         kind="place_set",
         actor=actor,
         message=message,
         public=False,
         data={"area_id": area.id, "previous_area_id": previous, "source": source},
     )
-    _emit(session, ticket, event)
     if ticket.state == TicketState.triage and ticket.category_id and (
         ticket.category_id != OTHER_CATEGORY
     ):
@@ -489,17 +487,9 @@ def take_answer(
             message=text,
             data=data,
         )
-    event = record_event(
-        session=session,
-        ticket=ticket,
-        kind="info_received",
-        actor=RESIDENT,
-        message=text,
-        data=data,
+    return _same_state(
+        session, ticket, kind="info_received", actor=RESIDENT, message=text, data=data
     )
-    session.flush()
-    _emit(session, ticket, event)
-    return event
 
 
 def add_note(*, session: Session, ticket: Ticket, text: str, actor: Actor) -> TicketEvent:
@@ -682,18 +672,14 @@ def rate(
         raise Conflict("This answer has already been rated.")
     ticket.rating = rating
     ticket.rated_at = utcnow()
-    session.add(ticket)
-    event = record_event(
-        session=session,
-        ticket=ticket,
+    return _same_state(
+        session,
+        ticket,
         kind="rated",
         actor=RESIDENT,
         message=_text(comment, field="comment", required=False) or None,
         data={"rating": rating},
     )
-    session.flush()
-    _emit(session, ticket, event)
-    return event
 
 
 def reopen(*, session: Session, ticket: Ticket, reason: str) -> TicketEvent:
