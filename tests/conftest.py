@@ -52,6 +52,17 @@ for name in (
 ):
     os.environ.pop(name, None)
 
+if os.environ.get("HOTLINE_TEST_ONE_TORCH_THREAD"):
+    # tools/mutation.py: mutmut forks each mutant's run from a process that already ran the
+    # tests, and a fork keeps torch's OpenMP pool without its threads (the next embedding then
+    # waits for them for ever). With one intra-op thread there is no pool to wait for.
+    import torch
+
+    from classify import modeling
+
+    torch.set_num_threads(1)
+    modeling.limit_threads = lambda threads=None: None  # type: ignore[assignment]
+
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402

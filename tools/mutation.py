@@ -151,8 +151,9 @@ def mutmut(copy: Path, *args: str, log: Path | None = None) -> subprocess.Comple
            "HOTLINE_TEST_KEEP_DB": database(copy),
            # mutmut forks each mutant's run from a process that has already run the tests: a
            # fork inherits torch's OpenMP pool without its threads, and the next embedding
-           # (the duplicates' subscriber) then waits for them for ever. One thread, no pool.
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+           # (the duplicates' subscriber) then waits for them for ever. One thread, no pool
+           # (tests/conftest.py also keeps classify from asking for two).
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HOTLINE_TEST_ONE_TORCH_THREAD": "1"}
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
