@@ -148,6 +148,27 @@ def _decide(text: str, raw: str, folded: str) -> str | None:
     return next((kind for kind in KINDS if kind in qualified), None)
 
 
+@dataclass(frozen=True)
+class Context:
+    """When the text places what it reports, for the learned detector's veto
+    (classify/emergency_model.py)."""
+
+    urgent: bool  # an urgent or present marker anywhere ("đang", "cứu với", "right now")
+    not_now: bool  # placed in the past, as a risk, a question or recurring ("tuần trước")
+
+    @property
+    def vetoed(self) -> bool:
+        """Placed in the past, as a risk or as recurring, with nothing urgent or present."""
+        return self.not_now and not self.urgent
+
+
+def context(text: str) -> Context:
+    compiled = _compiled()
+    raw, folded = _prepared(text)
+    return Context(urgent=compiled.urgent.search(folded) is not None,
+                   not_now=compiled.not_now.search(raw) is not None)
+
+
 def explain(text: str) -> dict[str, object]:
     """What the rules saw: the canonical text, event matches, vetoes. For debugging."""
     compiled = _compiled()

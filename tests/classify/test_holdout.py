@@ -6,8 +6,9 @@ corpus in well under a minute of CPU; the transformer is too slow to train in a 
   the floors sit a little under);
 - classify/data/emergency_holdout.jsonl: emergencies caught by the rules and the learned
   detector together (72 of 72; the rules alone 37) and the false alarms on its 62 hard
-  negatives (14) and on the 228 ordinary complaints of the category holdout (18, several of them
-  real hazards: a sparking power line, a gas smell)."""
+  negatives (10; 14 before the rules' veto and the burst-main negatives of issue 15) and on the
+  228 ordinary complaints of the category holdout (15, several of them real hazards: a sparking
+  power line, a gas smell)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 ACCURACY_FLOOR = {"en": 0.94, "vi": 0.97}
 EMERGENCY_RECALL_FLOOR = 1.0
-HARD_NEGATIVE_ALARMS_CEILING = 18  # of 62
+HARD_NEGATIVE_ALARMS_CEILING = 12  # of 62 (today 10)
 ORDINARY_ALARM_RATE_CEILING = 0.10
 
 
