@@ -1,4 +1,4 @@
-"""`MHS <code>` by SMS: the resident sends the dossier code the hotline asked for
+"""`MHS <code>` by SMS or Zalo: the resident sends the dossier code the hotline asked for
 (notify/dossier_question.py); it joins their newest open report about a procedure."""
 
 from __future__ import annotations
@@ -25,23 +25,33 @@ def parse(body: str) -> str | None:
 
 
 def answer(*, session: Session, phone: str, code: str, language: str, channel: str) -> str:
-    """Attach the code and say so, or say why not (a malformed code, no such report)."""
+    """`MHS <code>` by SMS: the code joins the newest open procedure report of this number."""
+    ticket = None
+    if DOSSIER_CODE.match(code):
+        ticket = session.execute(
+            select(Ticket)
+            .where(
+                col(Ticket.reporter_phone) == phone,
+                col(Ticket.category_id) == PROCEDURE_CATEGORY,
+                col(Ticket.state).in_([state.value for state in OPEN_STATES]),
+            )
+            .order_by(col(Ticket.id).desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    return attach(session=session, ticket=ticket, code=code, language=language, channel=channel)
+
+
+def attach(
+    *, session: Session, ticket: Ticket | None, code: str, language: str, channel: str
+) -> str:
+    """Attach the code to the resident's open procedure report (found by the channel) and say
+    so, or say why not (a malformed code, no such report)."""
     if not DOSSIER_CODE.match(code):
         return gettext(
             language,
             "Hotline 1022: a dossier code has 4 to 40 letters, digits, dots, dashes or slashes, "
             "as printed on the receipt. Reply MHS followed by the code.",
         )
-    ticket = session.execute(
-        select(Ticket)
-        .where(
-            col(Ticket.reporter_phone) == phone,
-            col(Ticket.category_id) == PROCEDURE_CATEGORY,
-            col(Ticket.state).in_([state.value for state in OPEN_STATES]),
-        )
-        .order_by(col(Ticket.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
     if ticket is None:
         return gettext(
             language,

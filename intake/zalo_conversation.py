@@ -24,7 +24,7 @@ from core.clock import as_utc, utcnow
 from core.errors import Conflict
 from core.i18n import gettext
 from core.settings import Settings
-from intake import emergency, filing, sms
+from intake import dossier_reply, emergency, filing, sms
 from intake.zalo import ZaloEvent, parse
 from intake.zalo_models import DraftState, ZaloDraft
 from notify import service as notify_service
@@ -33,6 +33,7 @@ from notify.models import MessageStatus, OutboundMessage
 from notify.zalo_models import ZaloContact
 from places import service as places_service
 from routing.models import Area
+from routing.taxonomy import PROCEDURE_CATEGORY
 from tickets import codes, links, workflow
 from tickets import service as tickets_service
 from tickets.lifecycle import OPEN_STATES
@@ -160,6 +161,12 @@ def _text(
     answered = _fix_answer(session=session, contact=contact, text=text, form=form)
     if answered is not None:
         return answered
+    dossier_code = dossier_reply.parse(text)
+    if dossier_code is not None:  # the answer to "what is the dossier code?"
+        ticket = _open_procedure_ticket(session, contact)
+        return Outcome("dossier_code", ticket_id=ticket.id if ticket else None, replies=[
+            dossier_reply.attach(session=session, ticket=ticket, code=dossier_code,
+                                 language=language, channel=Channel.zalo)])
     draft = open_draft(session=session, contact=contact)
     if form in DONE_WORDS:
         if draft is None:
@@ -463,20 +470,29 @@ def _add_to_ticket(
 
 
 def _contact_tickets(
-    session: Session, contact: ZaloContact, states: list[str] | None
+    session: Session, contact: ZaloContact, states: list[str] | None,
+    category: str | None = None,
 ) -> Ticket | None:
-    """The contact's newest ticket (in one of `states`, when given)."""
+    """The contact's newest ticket (in one of `states`, of `category`, when given)."""
     ids = zalo_notify.tickets_of(session=session, contact=contact)
     if not ids:
         return None
     query = select(Ticket).where(col(Ticket.id).in_(ids[:50]))
     if states is not None:
         query = query.where(col(Ticket.state).in_(states))
+    if category is not None:
+        query = query.where(col(Ticket.category_id) == category)
     return session.execute(query.order_by(col(Ticket.id).desc()).limit(1)).scalar_one_or_none()
 
 
 def _open_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
     return _contact_tickets(session, contact, [state.value for state in OPEN_STATES])
+
+
+def _open_procedure_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
+    return _contact_tickets(
+        session, contact, [state.value for state in OPEN_STATES], category=PROCEDURE_CATEGORY
+    )
 
 
 def _waiting_ticket(session: Session, contact: ZaloContact) -> Ticket | None:
