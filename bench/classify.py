@@ -6,7 +6,7 @@ longest): what serving with torch cannot beat. The transformer runs in onnxrunti
 version has an ONNX export (``--runtime torch`` to compare).
 
     .venv/bin/python bench/classify.py [--models-root DIR] [--version V] [--runs N]
-        [--threads N] [--runtime onnx|torch] [--json]
+        [--threads N] [--runtime onnx|torch] [--accuracy] [--json]
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Run as `python bench/classify.py`, Python puts bench/ first on sys.path, where this file
+# would shadow the classify package (`from classify import registry` finds this script):
+# drop bench/ and put the repository root first, whether or not PYTHONPATH names it.
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() not in (HERE, ROOT)]
+sys.path.insert(0, str(ROOT))
 
 SAMPLES = [
     "Đèn đường trước nhà số 12 hẻm 45 Lê Văn Sỹ tắt cả tuần nay, tối om rất nguy hiểm.",
@@ -79,6 +83,29 @@ def _raw_forward(
     return single_times, batch_times
 
 
+def _dev_accuracy(predictor: Any, path: Path, threads: int | None) -> dict[str, Any]:
+    """The served category's accuracy on the dev split, overall and per language, with the
+    predictor's runtime and, for a version with a transformer, with torch."""
+    from classify.evaluate import dev_examples
+    from classify.predictor import Predictor
+
+    examples = dev_examples()
+    texts = [e.text for e in examples]
+    predictors = {predictor.runtime: predictor}
+    if predictor.has_transformer and predictor.runtime != "torch":
+        predictors["torch"] = Predictor(path, threads=threads, runtime="torch")
+    out: dict[str, Any] = {}
+    for name, each in predictors.items():
+        predicted = [p.category for p in each.predict(texts, embed=False)]
+        right = [p == e.category for p, e in zip(predicted, examples, strict=True)]
+        by_lang = {}
+        for lang in sorted({e.lang for e in examples}):
+            mine = [r for r, e in zip(right, examples, strict=True) if e.lang == lang]
+            by_lang[lang] = round(sum(mine) / len(mine), 4)
+        out[name] = {"accuracy": round(sum(right) / len(right), 4), "by_lang": by_lang}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-root", type=Path, default=None)
@@ -90,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the transformer's runtime (default: settings, onnx)")
     parser.add_argument("--no-embedding", action="store_true",
                         help="predict without the embedding (the tracker asks for it)")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="also the dev accuracy of the served runtime and of torch "
+                             "(speed must not cost accuracy; a minute or more)")
     args = parser.parse_args(argv)
 
     from classify import registry
@@ -119,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         raw_single, raw_batched = _raw_forward(predictor, [SAMPLES[0]], batch, args.runs)
     else:
         raw_single, raw_batched = [float("nan")], [float("nan")]
+    accuracy = _dev_accuracy(predictor, path, args.threads) if args.accuracy else None
     meta = predictor.meta
     sizes = {
         "total": _size(path),
@@ -142,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "raw_forward_single_ms_p99": round(1000 * _quantile(raw_single, 0.99), 1),
         "raw_forward_throughput_per_second": round(32 / statistics.median(raw_batched), 1),
         "size_bytes": sizes,
+        "dev_accuracy": accuracy,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -160,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"predict 32 texts {figures['batch32_ms_median']} ms median "
           f"({figures['throughput_per_second']} texts/s; raw forward pass: "
           f"{figures['raw_forward_throughput_per_second']} texts/s)")
+    if accuracy is not None:
+        for runtime, value in accuracy.items():
+            langs = ", ".join(f"{lang} {v:.4f}" for lang, v in value["by_lang"].items())
+            print(f"dev accuracy     {value['accuracy']:.4f} with {runtime} ({langs})")
     print(f"size             {sizes['total'] / mb:.1f} MB  (" + ", ".join(
         f"{name} {size / mb:.1f} MB" for name, size in sizes.items() if name != "total") + ")")
     return 0
