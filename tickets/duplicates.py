@@ -341,11 +341,17 @@ def scores_of(
         return place_keys(candidate.description)  # embedded before the keys were stored
 
     mine_category = category_of(ticket)
+    # near(), without a call per candidate in the same ward or when the report has no point
+    area = ticket.area_id
+    point = ticket.latitude is not None and ticket.longitude is not None
     scores = score(
         cosine=cosine,
         same_category=np.array([category_signal(mine_category, category_of(t)) for t in pool]),
         shared_place=np.array([place_signal(keys, places_of(t)) for t in pool]),
-        same_ward=np.array([1.0 if near(ticket, t) else 0.0 for t in pool]),
+        same_ward=np.array([
+            1.0 if (area and t.area_id == area) or (point and near(ticket, t)) else 0.0
+            for t in pool
+        ]),
     )
     return scores, cosine
 
@@ -432,25 +438,32 @@ def likely_counts(
     *, session: Session, tickets: Sequence[Ticket], threshold: float = THRESHOLD
 ) -> dict[int, int]:
     """How many likely duplicates each ticket has (the staff queue's marker), for a page of
-    tickets in two queries: every row's candidate filter in one UNION ALL, then the stored
-    embeddings of all of them. Tickets without any are left out."""
+    tickets in three queries: every row's candidate filter in one UNION ALL (pairs of ids:
+    neighbouring rows share most candidates), the distinct candidates' narrow rows, their
+    stored embeddings. Tickets without any are left out."""
     selects = []
     for ticket in tickets:
         query = candidate_query(ticket) if ticket.id is not None else None
         if query is None:
             continue
         sub = query.subquery()
-        selects.append(select(literal(ticket.id).label("for_id"), *sub.c))
+        selects.append(select(literal(ticket.id).label("for_id"), sub.c.id.label("candidate")))
     if not selects:
         return {}
-    rows = session.execute(union_all(*selects)).all()
-    if not rows:
+    pairs = session.execute(union_all(*selects)).all()
+    if not pairs:
         return {}
+    ids = sorted({int(candidate) for _, candidate in pairs})
+    rows = {
+        int(row.id): row
+        for row in session.execute(
+            select(*CANDIDATE_COLUMNS).where(col(Ticket.id).in_(ids))
+        ).all()
+    }
     pools: dict[int, list[Any]] = {}
-    for row in rows:
-        pools.setdefault(int(row.for_id), []).append(row)
-    ids = {int(row.id) for row in rows} | {int(t.id or 0) for t in tickets}
-    found = stored(session=session, ticket_ids=sorted(ids))
+    for for_id, candidate in pairs:
+        pools.setdefault(int(for_id), []).append(rows[int(candidate)])
+    found = stored(session=session, ticket_ids=[*ids, *[int(t.id or 0) for t in tickets]])
     counts = {}
     for ticket in tickets:
         pool = pools.get(int(ticket.id or 0))
