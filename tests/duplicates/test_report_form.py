@@ -181,7 +181,15 @@ def test_a_fine_tuned_encoder_is_not_compared_with_base_vectors(
     from classify import embedding
 
     class FineTuned(BaseCheckpointPredictor):
+        """Its own encoder: another space than the stored vectors."""
+
         embedding_version = "v7:mean-pool"
+
+        def predict(self, texts: Sequence[str], *, embed: bool = False) -> list[Prediction]:
+            own = [tuple(-x for x in p.embedding) if p.embedding else None
+                   for p in super().predict(texts, embed=embed)]
+            return [Prediction(self.category, self.version, v, self.embedding_version)
+                    for v in own]
 
     predictor = FineTuned()
     signals = classifier_port.signals_for_duplicates(NEW_TEXT, predictor=predictor)
