@@ -17,6 +17,7 @@ Survivors are printed (mutmut's name and diff) and written to var/mutation/<modu
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -51,9 +52,9 @@ TARGETS: tuple[Target, ...] = (
             "tests/tickets/test_lifecycle_rules.py", "tests/tickets/test_outcomes.py",
             "tests/notify/test_is_it_fixed.py")),
     Target("tickets/workflow.py",
-           ("tests/tickets/test_lifecycle_rules.py", "tests/tickets/test_reopen_deadlines.py",
-            "tests/tickets/test_workflow.py", "tests/tickets/test_workflow_events.py",
-            "tests/tickets/test_deadlines.py"),
+           ("tests/tickets/test_transition_rules.py", "tests/tickets/test_lifecycle_rules.py",
+            "tests/tickets/test_reopen_deadlines.py", "tests/tickets/test_workflow.py",
+            "tests/tickets/test_workflow_events.py", "tests/tickets/test_deadlines.py"),
            only=("*x_reopen__*", "*x_resolve__*", "*x_transfer__*", "*x_request_information__*",
                  "*x_take_answer__*", "*x_start_work__*", "*x__transition__*", "*x_can_reopen__*"),
            note="the transitions named by issue 19: reopen, resolve, transfer, pause/answer"),
@@ -163,6 +164,10 @@ def mutmut(copy: Path, *args: str, log: Path | None = None) -> subprocess.Comple
                               text=True, check=False)
 
 
+def statuses_all(copy: Path) -> dict[str, str]:
+    return statuses(copy, Target(path="", tests=()))
+
+
 def statuses(copy: Path, module: Target) -> dict[str, str]:
     """mutant name -> status, from mutmut's own results (all of them)."""
     listed = mutmut(copy, "results", "--all", "true").stdout
@@ -173,8 +178,6 @@ def statuses(copy: Path, module: Target) -> dict[str, str]:
         name, status = (part.strip() for part in line.rsplit(":", 1))
         found[name] = status.replace(" ", "_")
     if module.only:
-        import fnmatch
-
         found = {n: s for n, s in found.items()
                  if any(fnmatch.fnmatch(n, pattern) for pattern in module.only)}
     return found
@@ -185,6 +188,9 @@ def previous_run(module: Target, copy: Path) -> dict[str, str] | str:
     source = copy / module.path
     if not source.exists() or source.read_bytes() != (ROOT / module.path).read_bytes():
         return f"{module.path} changed since the last run (or its scratch copy is gone)"
+    finished = copy / "mutation-statuses.json"  # written at the end of a run (also --again)
+    if finished.exists():
+        return dict(json.loads(finished.read_text()))
     listed = mutmut(copy, "results", "--all", "true").stdout
     found = {}
     for line in listed.splitlines():
@@ -219,7 +225,8 @@ def run(module: Target, again: bool = False) -> dict[str, object]:
     started = time.monotonic()
     drop_database(database(copy))
     try:
-        chosen = [n for n, s in sorted(earlier.items()) if s != "killed"] if again else []
+        chosen = [n for n, s in sorted(earlier.items()) if s != "killed" and (
+            not module.only or any(fnmatch.fnmatch(n, pattern) for pattern in module.only))]
         mutmut(copy, "run", "--max-children", "1", *(chosen or module.only), log=log)
     finally:
         drop_database(database(copy))
@@ -228,8 +235,6 @@ def run(module: Target, again: bool = False) -> dict[str, object]:
         rerun = {n: s for n, s in found.items() if s != "not_checked"}
         found = {n: rerun.get(n, s) for n, s in earlier.items()}
         if module.only:
-            import fnmatch
-
             found = {n: s for n, s in found.items()
                      if any(fnmatch.fnmatch(n, pattern) for pattern in module.only)}
     counts = {status: sum(1 for s in found.values() if s == status)
@@ -237,6 +242,8 @@ def run(module: Target, again: bool = False) -> dict[str, object]:
     killed = counts.get("killed", 0)
     counted = sum(counts.get(s, 0) for s in COUNTED)
     survivors = sorted(n for n, s in found.items() if s != "killed")
+    all_statuses = found if again else {**statuses_all(copy), **found}
+    (copy / "mutation-statuses.json").write_text(json.dumps(all_statuses, indent=1))
     report = REPORTS / f"{slug}.txt"
     with report.open("w") as out:
         out.write(f"{module.path}: {killed}/{counted} killed\n{json.dumps(counts)}\n\n")
