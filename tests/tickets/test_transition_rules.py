@@ -245,3 +245,13 @@ def test_a_reopening_counts_and_says_so(
         workflow.reopen(session=pg_session, ticket=ticket, reason="Again.")
     assert refused.value.message == "A report can be reopened only within 7 days of its resolution."
     assert ticket.reopen_count == 1 and ticket.state == TicketState.resolved
+
+
+def test_each_reopening_is_counted(
+    pg_session: Session, ticket: Ticket, clock: list[datetime]
+) -> None:
+    workflow.acknowledge(session=pg_session, ticket=ticket, actor=STAFF)
+    for count in (1, 2):
+        workflow.resolve(session=pg_session, ticket=ticket, resolution="Done.", actor=STAFF)
+        event = workflow.reopen(session=pg_session, ticket=ticket, reason="Lại bể.")
+        assert ticket.reopen_count == count and event.data == {"reopen_count": count}
