@@ -118,6 +118,11 @@ def train_command(
         int | None, typer.Option(help="Bottom encoder layers kept frozen (cached)")
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="torch threads (default 2; 1 on a machine others keep busy, where "
+                          "two threads wait on each other)"),
+    ] = None,
     precision_target: Annotated[
         float | None,
         typer.Option(help="Dev precision the confidence threshold must reach (default 0.95)"),
@@ -154,7 +159,8 @@ def train_command(
         baseline_only=baseline_only, epochs=epochs, max_steps=max_steps,
         limit_per_category=limit_per_category, base_model_dir=base, seed=seed,
         max_length=max_length, learning_rate=learning_rate, frozen_layers=frozen_layers,
-        batch_size=batch_size, precision_target=precision_target, progress=progress,
+        batch_size=batch_size, threads=threads, precision_target=precision_target,
+        progress=progress,
         onnx=None if onnx else False,
         emergency_detector=None if emergency_detector else False,
         int8=None if int8 else False,

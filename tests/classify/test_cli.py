@@ -153,3 +153,24 @@ def test_train_adds_corrections_only_when_asked(
     result = runner.invoke(cli.app, ["train", "--models-root", str(tmp_path)])
     assert isinstance(result.exception, Stop)
     assert seen[1]["extra_examples"] == []
+
+
+def test_train_takes_the_number_of_torch_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classify import train as training
+
+    seen: list[Any] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(**kwargs: Any) -> Any:
+        seen.append(kwargs["config"])
+        raise Stop
+
+    monkeypatch.setattr(training, "train", fake_train)
+    for extra in (["--threads", "1"], []):
+        result = runner.invoke(cli.app, ["train", "--models-root", str(tmp_path), *extra])
+        assert isinstance(result.exception, Stop)
+    assert [config.threads for config in seen] == [1, training.TrainConfig().threads]
