@@ -96,3 +96,24 @@ def test_scoreboard_in_a_browser(committed_pg: Engine, tmp_path: Path) -> None:
         page.click('#ranked tr[data-agency="transport"] a')
         page.wait_for_url("**/dashboard/tickets**")
         context.close()
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_scoreboard_passes_axe_and_fits_a_phone(committed_pg: Engine, language: str) -> None:
+    from api.app import create_app
+    from tests.live import PHONE, overflow_at_phone_width, screenshot, serious_violations
+
+    with Session(committed_pg) as session:
+        add_rollup(session, "drainage", on_time=2, late=0)
+        add_rollup(session, "transport", on_time=388, late=12, fix_confirmed=40, fix_not_fixed=5)
+        session.commit()
+    with serve(create_app(start_worker=False)) as base_url, browser() as chromium:
+        # axe-core is injected into the page: the test's context lets it past the page's CSP
+        page = chromium.new_context(viewport=PHONE, bypass_csp=True).new_page()
+        page.goto(f"{base_url}/scoreboard?lang={language}")
+        assert page.locator('#ranked tr[data-agency="transport"]').count() == 1
+        found = serious_violations(page)
+        if wide := overflow_at_phone_width(page):
+            found.append(f"{page.url}: wider than a 360-pixel phone: {wide}")
+        screenshot(page, f"scoreboard-{language}")
+    assert found == []
