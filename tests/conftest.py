@@ -63,6 +63,17 @@ if os.environ.get("HOTLINE_TEST_ONE_TORCH_THREAD"):
     torch.set_num_threads(1)
     modeling.limit_threads = lambda threads=None: None  # type: ignore[assignment]
 
+    def _leave_the_parents_connections() -> None:
+        """A forked child must not use the pooled connections its parent opened (two processes
+        on one connection fail with DuplicatePreparedStatement, killing mutants that no test
+        caught): the cached engine forgets them, without closing them under the parent."""
+        from core.db import get_engine
+
+        if get_engine.cache_info().currsize:
+            get_engine().dispose(close=False)
+
+    os.register_at_fork(after_in_child=_leave_the_parents_connections)
+
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
