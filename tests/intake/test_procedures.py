@@ -90,7 +90,7 @@ def test_staff_see_the_legal_time_beside_the_days_elapsed(pg_client, pg_session,
     # 20 working days from Monday 2 March 2026 (no holiday in March): Monday 30 March.
     # Elapsed by Friday 10 April: 3-6 March (4), then four full weeks to 3 April (20), then
     # 6-10 April (5) = 29 working days: late.
-    assert 'id="dossier-legal">20 working days (due 2026-03-30)' in page
+    assert 'id="dossier-legal">20 working days (due 30 Mar 2026)' in page
     assert 'id="dossier-elapsed">29 working days' in page
     assert 'id="dossier-late"' in page
     assert CODE in page  # the agency handling it sees the code
