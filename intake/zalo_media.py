@@ -12,14 +12,12 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from sqlmodel import Session
 
-from core.errors import HotlineError
 from core.settings import Settings
 from core.tasks import TransientError
-from intake import photos
+from intake import fetched_media
 from tickets.models import Attachment
 
 log = logging.getLogger(__name__)
-CHUNK = 64 * 1024
 MAX_REDIRECTS = 3
 
 
@@ -45,19 +43,9 @@ def fetch_photo(*, session: Session, attachment_id: int, settings: Settings) -> 
     data = _download(url, settings=settings)
     if data is None:
         return "missing"
-    try:
-        checked = photos.check_photo(data, max_bytes=settings.max_photo_bytes)
-    except HotlineError as error:
-        log.warning("Zalo photo %s refused: %s", attachment_id, error.message)
-        return "refused"
-    attachment.storage_path = photos.store_photo(checked, media_dir=settings.media_dir)
-    attachment.sha256 = checked.sha256
-    attachment.size_bytes = checked.size_bytes
-    attachment.content_type = checked.content_type
-    attachment.public = False  # private by default: published by a staff decision
-    session.add(attachment)
-    session.flush()
-    return "stored"
+    return fetched_media.keep_photo(
+        session=session, attachment=attachment, data=data, settings=settings, service="Zalo"
+    )
 
 
 def _download(url: str, *, settings: Settings) -> bytes | None:
@@ -71,17 +59,7 @@ def _download(url: str, *, settings: Settings) -> bytes | None:
                         log.warning("Zalo photo redirected off Zalo's hosts: not fetched")
                         return None
                     continue
-                if response.status_code == 429 or response.status_code >= 500:
-                    raise TransientError(f"Zalo media answered {response.status_code}")
-                if response.status_code >= 400:
-                    log.warning("Zalo media answered %s: not retried", response.status_code)
-                    return None
-                body = bytearray()
-                for chunk in response.iter_content(CHUNK):
-                    body.extend(chunk)
-                    if len(body) > max_bytes:
-                        break  # check_photo refuses it as too large
-                return bytes(body)
+                return fetched_media.read_body(response, service="Zalo", max_bytes=max_bytes)
     except requests.RequestException as error:
         raise TransientError(f"Zalo media unreachable: {type(error).__name__}") from error
     return None
