@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from core.clock import set_clock
 from tickets import service as tickets_service
 from tickets import workflow
 from tickets.models import Ticket
@@ -89,3 +92,14 @@ def filed_event_args(session: Session, ticket: Ticket) -> dict[str, Any]:
         )
     ).scalar_one()
     return {"ticket_id": ticket.id, "event_id": created}
+
+
+def pinned_clock(start: datetime) -> Iterator[list[datetime]]:
+    """The platform's clock held at `start` for a fixture (`yield from`); the test moves it by
+    setting `now[0]`, and the real clock is back after the test."""
+    now = [start]
+    set_clock(lambda: now[0])
+    try:
+        yield now
+    finally:
+        set_clock(None)

@@ -22,17 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import outbox, runner
-from core.clock import set_clock
+from tests import factories
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 @pytest.fixture

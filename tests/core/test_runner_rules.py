@@ -29,8 +29,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core import outbox, runner, tasks
-from core.clock import set_clock
 from core.settings import get_settings
+from tests import factories
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 Sent = list[tuple[str, dict[str, Any]]]
@@ -38,10 +38,7 @@ Sent = list[tuple[str, dict[str, Any]]]
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 @pytest.fixture

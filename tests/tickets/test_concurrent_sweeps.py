@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import runner
-from core.clock import set_clock
 from notify.models import OutboundMessage
 from tests import factories
 from tests.staff import helpers
@@ -37,10 +36,7 @@ STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [NOW]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(NOW)
 
 
 def routed_at(engine: Engine, clock: list[datetime], moment: datetime, *, acknowledge: bool) -> int:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
-from core.clock import as_utc, set_clock
+from core.clock import as_utc
 from tests import factories
 from tickets import deadlines
 
@@ -30,10 +30,7 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [utc(2026, 3, 2, 2)]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(utc(2026, 3, 2, 2))
 
 
 def route_at(session: Session, clock: list[datetime], moment: datetime) -> tuple[datetime, ...]:

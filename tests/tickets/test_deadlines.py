@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from core.clock import as_utc, set_clock
+from core.clock import as_utc
 from routing.models import Category
 from tests import factories
 from tickets import deadlines, workflow
@@ -20,10 +20,7 @@ MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [MONDAY]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(MONDAY)
 
 
 def test_routing_sets_24h_to_acknowledge_and_the_category_days_to_resolve(

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from core.clock import as_utc, set_clock
+from core.clock import as_utc
 from core.errors import HotlineError
 from notify.models import OutboundMessage
 from tests import factories
@@ -31,10 +31,7 @@ STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 def footprint(session: Session, ticket: Ticket) -> tuple[Any, ...]:

@@ -27,7 +27,6 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.clock import set_clock
 from core.errors import InvalidInput
 from routing.models import Category
 from tests import factories
@@ -44,10 +43,7 @@ CATEGORY = Category(
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [MONDAY_9]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(MONDAY_9)
 
 
 def bare(**values: object) -> Ticket:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from core.clock import as_utc, set_clock
+from core.clock import as_utc
 from tests import factories
 from tickets import sweeps, workflow
 from tickets.models import Ticket, TicketEvent, TicketState
@@ -29,10 +29,7 @@ def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [utc(3, 2, 2)]  # Monday 2 March 2026, 09:00 local
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(utc(3, 2, 2))  # Monday 2 March 2026, 09:00 local
 
 
 def escalations(session: Session, ticket: Ticket) -> list[TicketEvent]:

@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.clock import set_clock
 from routing.models import Category
 from tests import factories
 from tickets import sweeps, workflow
@@ -38,10 +37,7 @@ STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.clock import set_clock
 from notify.models import OutboundMessage
 from tests import factories
 from tests.staff import helpers
@@ -24,10 +23,7 @@ STAFF = workflow.Actor(type="staff", id=None, label="agent")
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 @pytest.fixture

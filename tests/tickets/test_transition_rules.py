@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from core.clock import set_clock
 from core.errors import Conflict, InvalidInput
 from routing.models import Agency
 from tests import factories
@@ -35,10 +34,7 @@ PHONE = "+84901234567"
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [T0]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(T0)
 
 
 @pytest.fixture

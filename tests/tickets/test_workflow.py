@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.clock import set_clock
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from notify.models import OutboundMessage
 from tests import factories
@@ -48,10 +47,7 @@ def ticket(pg_session: Session) -> Ticket:
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
-    now = [datetime(2026, 3, 2, 2, 0, tzinfo=UTC)]
-    set_clock(lambda: now[0])
-    yield now
-    set_clock(None)
+    yield from factories.pinned_clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
 
 
 def test_acknowledge_records_and_tells_the_resident_once(pg_session, ticket) -> None:
