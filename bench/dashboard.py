@@ -169,6 +169,7 @@ def _scale_rollups(*, loaded: int, size: int) -> int:
         first, last = session.execute(text(
             "SELECT min(day), max(day) FROM dashboard_daily")).one()
         rollup._sum_levels(session=session, first=first, last=last)
+        rollup.rebuild_months(session=session)
         session.execute(text(
             "UPDATE dashboard_transfer_daily SET transfers = round(transfers * :f)"),
             {"f": factor})
@@ -190,6 +191,7 @@ def _vacuum() -> None:
 
     with get_engine().execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
         conn.execute(text("VACUUM ANALYZE dashboard_daily"))
+        conn.execute(text("VACUUM ANALYZE dashboard_monthly"))
 
 
 def _densify_recent(*, factor: float, days: int = 7) -> int:
@@ -220,13 +222,17 @@ def _report(size: int, runs: int, scaled_from: int | None = None) -> None:
 
     from core.db import session_scope
     from dashboard import drilldown, rollup, scoreboard, service, tables
-    from dashboard.models import dashboard_daily
+    from dashboard.models import dashboard_daily, dashboard_monthly
 
     with session_scope() as session:
         rows = session.execute(
             select(dashboard_daily.c.level, func.count()).group_by(dashboard_daily.c.level)
         ).all()
-        print("   roll-up rows: " + ", ".join(f"{level} {count:,}" for level, count in rows))
+        print("   daily roll-up rows: " + ", ".join(f"{level} {n:,}" for level, n in rows))
+        rows = session.execute(
+            select(dashboard_monthly.c.level, func.count()).group_by(dashboard_monthly.c.level)
+        ).all()
+        print("   monthly roll-up rows: " + ", ".join(f"{level} {n:,}" for level, n in rows))
         year = service.parse_filters(session=session, start=str(service.today().replace(
             year=service.today().year - 1)))
         quarter = service.parse_filters(session=session)

@@ -429,27 +429,29 @@ def train(
         p_transformer = modeling.transformer_probabilities(
             model, tokenizer, dev_inputs, max_length=config.max_length,
         )
+        langs = np.array([e.lang for e in dev])
+        p_baseline = baseline.probabilities(base_model, dev_texts, labels)
+        p_language = (baseline.probabilities(language, dev_texts, corpus.LANGS)
+                      if language is not None else None)
+        ensemble = _ensemble(p_transformer, p_baseline, p_language, y, langs)
         onnx_info: dict[str, Any] | None = None
         if config.onnx:
-            onnx_info, p_transformer = _export(model, tokenizer, work, dev_inputs, dev, y,
-                                               labels, p_transformer, config)
-        p_baseline = baseline.probabilities(base_model, dev_texts, labels)
-        weight, weights_table = choose_weight(p_transformer, p_baseline, y)
-        by_language, tables_by_language = choose_weights_by_language(
-            p_transformer, p_baseline, y, np.array([e.lang for e in dev]), fallback=weight
-        )
+            onnx_info, p_int8 = _export(model, tokenizer, work, dev_inputs, dev, y, labels,
+                                        p_transformer, config)
+            if p_int8 is not None:
+                quantized = _ensemble(p_int8, p_baseline, p_language, y, langs)
+                if _serve_int8(onnx_info, ensemble["served"], quantized["served"], dev, y,
+                               labels, config):
+                    p_transformer, ensemble = p_int8, quantized
+                else:
+                    (work / modeling.TRANSFORMER_DIR / runtime.INT8_FILE).unlink(missing_ok=True)
+        weight, weights_table = ensemble["weight"], ensemble["weights_table"]
+        by_language, tables_by_language = ensemble["by_language"], ensemble["tables_by_language"]
+        served = ensemble["served"]
         mix = max(  # the best true mixture, reported even when one model alone is served
             (row for row in weights_table if 0.0 < row["weight"] < 1.0),
             key=lambda row: (row["accuracy"], row["macro_f1"]),
         )["weight"]
-        if language is not None:
-            p_language = baseline.probabilities(language, dev_texts, corpus.LANGS)
-            served = modeling.combine_by_language(
-                p_transformer, p_baseline, p_language, [by_language[k] for k in corpus.LANGS]
-            )
-        else:
-            by_language = {lang: weight for lang in corpus.LANGS}
-            served = modeling.combine(p_transformer, p_baseline, weight)
         confidence = served.max(axis=1) if len(dev) else np.zeros(0)
         threshold = modeling.precision_threshold(
             confidence, served.argmax(axis=1) == y, config.precision_target
@@ -512,43 +514,80 @@ def train(
     return TrainResult(version=final.name, path=final, meta=meta)
 
 
+def _ensemble(
+    p_transformer: np.ndarray, p_baseline: np.ndarray, p_language: np.ndarray | None,
+    y: np.ndarray, langs: np.ndarray,
+) -> dict[str, Any]:
+    """The transformer's weights in the served mixture (overall and per language, chosen on
+    dev) and the served dev probabilities."""
+    weight, weights_table = choose_weight(p_transformer, p_baseline, y)
+    by_language, tables_by_language = choose_weights_by_language(
+        p_transformer, p_baseline, y, langs, fallback=weight
+    )
+    if p_language is not None:
+        served = modeling.combine_by_language(
+            p_transformer, p_baseline, p_language, [by_language[k] for k in corpus.LANGS]
+        )
+    else:
+        by_language = {lang: weight for lang in corpus.LANGS}
+        served = modeling.combine(p_transformer, p_baseline, weight)
+    return {"weight": weight, "weights_table": weights_table, "by_language": by_language,
+            "tables_by_language": tables_by_language, "served": served}
+
+
+def _serve_int8(
+    info: dict[str, Any], fp32: np.ndarray, int8: np.ndarray, dev: list[corpus.Example],
+    y: np.ndarray, labels: list[str], config: TrainConfig,
+) -> bool:
+    """Whether the 8-bit twin serves: when the served category's dev accuracy with it (each
+    with its own mixture weights) is at most ``config.int8_tolerance`` below that with the
+    fp32 export, overall and in each language; recorded in ``info["int8"]``."""
+    langs = [e.lang for e in dev]
+    truth = [labels[i] for i in y]
+    before = scores(truth, [labels[i] for i in fp32.argmax(axis=1)], langs=langs)
+    after = scores(truth, [labels[i] for i in int8.argmax(axis=1)], langs=langs)
+    pairs = [(before["accuracy"], after["accuracy"])] + [
+        (before["by_lang"][lang]["accuracy"], after["by_lang"][lang]["accuracy"])
+        for lang in before["by_lang"]
+    ]
+    keep = all(b >= a - config.int8_tolerance for a, b in pairs)
+    info["int8"].update(dev_served_fp32=before, dev_served_int8=after, served=keep)
+    if keep:
+        info["serve"] = runtime.INT8_FILE
+    return keep
+
+
 def _export(
     model: Any, tokenizer: Any, work: Path, dev_inputs: list[str], dev: list[corpus.Example],
     y: np.ndarray, labels: list[str], p_torch: np.ndarray, config: TrainConfig,
-) -> tuple[dict[str, Any], np.ndarray]:
-    """The ONNX export, and its 8-bit twin when it costs at most ``config.int8_tolerance`` of
-    the transformer's dev accuracy (overall and in each language); returns what is served and
-    the served transformer's dev probabilities (the ensemble and threshold are chosen on them)."""
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The ONNX export (served unless the 8-bit twin is, see _serve_int8) and that twin, with
+    its dev probabilities (None when there is none) and the transformer's own dev accuracy
+    with each, for the record."""
     tick = time.perf_counter()
     directory = work / modeling.TRANSFORMER_DIR
     try:
         info = runtime.export_onnx(model, tokenizer, directory)
     except Exception as error:  # torch serves when the export fails
         log.warning("ONNX export failed, the version serves with torch: %s", error)
-        return {"error": str(error), "serve": None}, p_torch
+        return {"error": str(error), "serve": None}, None
     info["serve"] = modeling.ONNX_FILE
     if not config.int8 or not len(dev):
         info["seconds"] = round(time.perf_counter() - tick, 1)
-        return info, p_torch
+        return info, None
     info["int8"] = runtime.quantize_onnx(directory)
     int8 = runtime.OnnxTransformer(directory / runtime.INT8_FILE, tokenizer,
                                    threads=config.threads)
     p_int8 = int8.run(dev_inputs, max_length=config.max_length, batch_size=64, embed=False)[0]
     langs = [e.lang for e in dev]
     truth = [labels[i] for i in y]
-    before = scores(truth, [labels[i] for i in p_torch.argmax(axis=1)], langs=langs)
-    after = scores(truth, [labels[i] for i in p_int8.argmax(axis=1)], langs=langs)
-    pairs = [(before["accuracy"], after["accuracy"])] + [
-        (before["by_lang"][lang]["accuracy"], after["by_lang"][lang]["accuracy"])
-        for lang in before["by_lang"]
-    ]
-    keep = all(b >= a - config.int8_tolerance for a, b in pairs)
-    info["int8"].update(dev_transformer_fp32=before, dev_transformer_int8=after, served=keep)
+    info["int8"].update(
+        dev_transformer_fp32=scores(truth, [labels[i] for i in p_torch.argmax(axis=1)],
+                                    langs=langs),
+        dev_transformer_int8=scores(truth, [labels[i] for i in p_int8.argmax(axis=1)],
+                                    langs=langs),
+    )
     info["seconds"] = round(time.perf_counter() - tick, 1)
-    if not keep:
-        (directory / runtime.INT8_FILE).unlink(missing_ok=True)
-        return info, p_torch
-    info["serve"] = runtime.INT8_FILE
     return info, p_int8
 
 

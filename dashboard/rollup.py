@@ -14,6 +14,11 @@ recomputes them whole (delete the day's rows, insert the day's sums):
 
 Recomputing a day reads that day's tickets through ix_ticket_created_at; the "city" and "area"
 levels are then summed from the day's "full" rows, not from the tickets again.
+
+The monthly rows follow by difference: before a day's rows are replaced, their sums are taken
+off their month's rows, and the new rows' sums added (INSERT ... ON CONFLICT on the month row's
+key), so a refresh costs the days it recomputes, not the months around them; a month row whose
+tickets all moved away (created 0, hence every count 0) is deleted.
 """
 
 from __future__ import annotations
@@ -21,19 +26,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, null, select
+from sqlalchemy import Date, cast, delete, func, insert, literal, null, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from core.clock import utcnow
 from core.settings import get_settings
 from dashboard import measures
 from dashboard.models import (
-    ACK_BUCKETS,
-    COUNTS,
-    RESOLVE_BUCKETS,
+    DIMENSIONS,
+    MONTHLY_UNSET,
+    SUMMED,
     DashboardRollupState,
     dashboard_daily,
+    dashboard_monthly,
     dashboard_transfer_daily,
 )
 from tickets.models import Ticket, TicketEvent, TicketState
@@ -43,8 +51,6 @@ STATE_NAME = "daily"
 OVERLAP = timedelta(minutes=2)
 T = Ticket.__table__.c  # type: ignore[attr-defined]
 E = TicketEvent.__table__.c  # type: ignore[attr-defined]
-SUMMED = (*COUNTS, *ACK_BUCKETS, *RESOLVE_BUCKETS)
-DIMENSIONS = ("category_id", "area_id", "agency_id", "channel")
 LEVEL_DIMENSIONS = {
     "full": DIMENSIONS,
     "city": ("category_id", "agency_id", "channel"),
@@ -71,11 +77,16 @@ def contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def recompute_range(*, session: Session, first: date, last: date, now: datetime) -> None:
-    """Replace the roll-up rows of the filing days first..last (inclusive)."""
+def recompute_range(
+    *, session: Session, first: date, last: date, now: datetime, months: bool = True
+) -> None:
+    """Replace the roll-up rows of the filing days first..last (inclusive), and their share of
+    the monthly rows (unless ``months`` is False: rebuild_all sums the months at the end)."""
     dialect, timezone = _dialect(session), _timezone()
     start = measures.day_start(first, timezone)
     end = measures.day_start(last + timedelta(days=1), timezone)
+    if months:
+        _add_to_months(session=session, first=first, last=last, sign=-1)
     session.execute(
         delete(dashboard_daily).where(dashboard_daily.c.day.between(first, last))
     )
@@ -97,6 +108,38 @@ def recompute_range(*, session: Session, first: date, last: date, now: datetime)
     )
     _sum_levels(session=session, first=first, last=last)
     _transfers(session=session, start=start, end=end, first=first, last=last)
+    if months:
+        _add_to_months(session=session, first=first, last=last, sign=1)
+        M = dashboard_monthly.c
+        session.execute(delete(dashboard_monthly).where(
+            M.month.between(first.replace(day=1), last), M.created == 0))
+
+
+def month_expression(column: Any, *, dialect: str) -> Any:
+    """The first day of the month of a date column."""
+    if dialect == "sqlite":
+        return func.date(column, "start of month")
+    return cast(func.date_trunc("month", column), Date)
+
+
+def _add_to_months(*, session: Session, first: date, last: date, sign: int) -> None:
+    """Add (sign 1) or take off (sign -1) the daily rows of first..last to their months' rows."""
+    D, M = dashboard_daily.c, dashboard_monthly.c
+    dialect = _dialect(session)
+    month = month_expression(D.day, dialect=dialect).label("month")
+    keys = [func.coalesce(D[name], MONTHLY_UNSET).label(name) for name in DIMENSIONS]
+    source = (
+        select(D.level, month, *keys, *((sign * func.sum(D[name])).label(name) for name in SUMMED))
+        .where(D.day.between(first, last))
+        .group_by(D.level, month, *keys)
+    )
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_for(dashboard_monthly).from_select(
+        ["level", "month", *DIMENSIONS, *SUMMED], source)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["level", "month", *DIMENSIONS],
+        set_={name: M[name] + statement.excluded[name] for name in SUMMED},
+    ))
 
 
 def _sum_levels(*, session: Session, first: date, last: date) -> None:
@@ -199,13 +242,15 @@ def rebuild_all(*, session: Session, now: datetime | None = None) -> int:
     state = _state(session)
     first, last = session.execute(select(func.min(T.created_at), func.max(T.created_at))).one()
     session.execute(delete(dashboard_daily))
+    session.execute(delete(dashboard_monthly))
     session.execute(delete(dashboard_transfer_daily))
     days = 0
     if first is not None:
         timezone = _timezone()
         first_day = measures.day_of(first, timezone)
         last_day = measures.day_of(last, timezone)
-        recompute_range(session=session, first=first_day, last=last_day, now=now)
+        recompute_range(session=session, first=first_day, last=last_day, now=now, months=False)
+        rebuild_months(session=session)
         days = (last_day - first_day).days + 1
     state.event_watermark = _safe_watermark(session, after=0, now=now) or 0
     state.deadline_watermark = now
@@ -214,6 +259,15 @@ def rebuild_all(*, session: Session, now: datetime | None = None) -> int:
     session.add(state)
     session.flush()
     return days
+
+
+def rebuild_months(*, session: Session) -> None:
+    """The monthly rows summed again from every daily row (after a bulk load)."""
+    session.execute(delete(dashboard_monthly))
+    first, last = session.execute(
+        select(func.min(dashboard_daily.c.day), func.max(dashboard_daily.c.day))).one()
+    if first is not None:
+        _add_to_months(session=session, first=_as_date(first), last=_as_date(last), sign=1)
 
 
 def _safe_watermark(session: Session, *, after: int, now: datetime) -> int | None:

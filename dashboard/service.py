@@ -1,4 +1,5 @@
-"""The dashboard's figures, read from the daily roll-ups (never by scanning the tickets table).
+"""The dashboard's figures, read from the roll-ups (never by scanning the tickets table): the
+whole months of a period from the monthly rows, the days at its ends from the daily ones.
 
 Every figure takes the same Filters: a period of filing days (city time, inclusive) and optional
 category, ward, agency and channel. Counts follow dashboard.measures; durations are read from
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, union_all
 from sqlmodel import Session, col
 
 from core.clock import utcnow
@@ -25,16 +26,19 @@ from dashboard.models import (
     ACK_BUCKETS,
     BUCKET_EDGES_HOURS,
     COUNTS,
+    MONTHLY_UNSET,
     RESOLVE_BUCKETS,
+    SUMMED,
     dashboard_daily,
+    dashboard_monthly,
     dashboard_transfer_daily,
 )
 from routing.models import Agency, Area, Category
 from tickets.models import Channel
 
 D = dashboard_daily.c
+M = dashboard_monthly.c
 X = dashboard_transfer_daily.c
-SUMMED = (*COUNTS, *ACK_BUCKETS, *RESOLVE_BUCKETS)
 NONE = "none"  # a filter value meaning "not set on the ticket" (no category, no ward ...)
 MAX_PERIOD_DAYS = 3660
 DEFAULT_PERIOD_DAYS = 90
@@ -122,15 +126,46 @@ def level_for(filters: Filters, group: str | None = None) -> str:
     return "city"
 
 
-def _dimension_conditions(columns: Any, filters: Filters, names: tuple[str, ...]) -> list[Any]:
+def _dimension_conditions(
+    columns: Any, filters: Filters, names: tuple[str, ...], unset: Any = None
+) -> list[Any]:
+    """The filters' dimensions as conditions; ``unset`` is what a column holds where the ticket
+    has no value (NULL in the daily rows, "" in the monthly ones)."""
     conditions = []
     for name in names:
         value = filters.dimensions()[name]
         if value is None:
             continue
         column = columns[name]
-        conditions.append(column.is_(None) if value == NONE else column == value)
+        if value != NONE:
+            conditions.append(column == value)
+        else:
+            conditions.append(column.is_(None) if unset is None else column == unset)
     return conditions
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+Months = tuple[date, date]
+
+
+def split_period(start: date, end: date) -> tuple[list[tuple[date, date]], Months | None]:
+    """The day ranges to read from the daily rows and the whole months (the first days of the
+    first and the last) to read from the monthly ones, that together make start..end."""
+    first_month = start if start.day == 1 else _next_month(start)
+    after = end + timedelta(days=1)
+    partial_tail = after if after.day == 1 else after.replace(day=1)  # first month not whole
+    if first_month >= partial_tail:
+        return [(start, end)], None
+    days = []
+    if start < first_month:
+        days.append((start, first_month - timedelta(days=1)))
+    if partial_tail <= end:
+        days.append((partial_tail, end))
+    last_month = (partial_tail - timedelta(days=1)).replace(day=1)
+    return days, (first_month, last_month)
 
 
 def sums(
@@ -144,20 +179,24 @@ def sums(
 ) -> list[dict[str, Any]]:
     """Summed roll-up columns over the period, optionally per group value and per day."""
     level = level_for(filters, group)
-    conditions = [D.level == level, D.day <= filters.end]
-    if whole_history:
-        conditions.append(D.open > 0)  # the backlog: served by ix_dashboard_daily_open
+    if whole_history:  # the backlog: served by ix_dashboard_daily_open
+        parts = [_daily_part(level, filters, group, by_day, columns,
+                             D.day <= filters.end, D.open > 0)]
     else:
-        conditions.append(D.day >= filters.start)
-    conditions += _dimension_conditions(D, filters, GROUPS)
-    keys = []
-    if group is not None:
-        keys.append(D[group].label("key"))
-    if by_day:
-        keys.append(D.day.label("day"))
-    query = select(*keys, *(func.sum(D[name]).label(name) for name in columns)).where(*conditions)
-    if keys:
-        query = query.group_by(*keys)
+        days, months = (([(filters.start, filters.end)], None) if by_day
+                        else split_period(filters.start, filters.end))
+        parts = [_daily_part(level, filters, group, by_day, columns, D.day.between(*period))
+                 for period in days]
+        if months is not None:
+            parts.append(_monthly_part(level, filters, group, columns, months))
+    if len(parts) == 1:
+        query = parts[0]
+    else:  # the parts are summed per group value again
+        union = union_all(*parts).subquery()
+        keys = [union.c.key] if group is not None else []
+        query = select(*keys, *(func.sum(union.c[name]).label(name) for name in columns))
+        if keys:
+            query = query.group_by(*keys)
     rows = []
     for row in session.execute(query).mappings():
         values: dict[str, Any] = {name: int(row[name] or 0) for name in columns}
@@ -169,6 +208,35 @@ def sums(
             )
         rows.append(values)
     return rows
+
+
+def _daily_part(
+    level: str,
+    filters: Filters,
+    group: str | None,
+    by_day: bool,
+    columns: tuple[str, ...],
+    *period: Any,
+) -> Any:
+    keys = []
+    if group is not None:
+        keys.append(D[group].label("key"))
+    if by_day:
+        keys.append(D.day.label("day"))
+    query = select(*keys, *(func.sum(D[name]).label(name) for name in columns)).where(
+        D.level == level, *period, *_dimension_conditions(D, filters, GROUPS))
+    return query.group_by(*keys) if keys else query
+
+
+def _monthly_part(
+    level: str, filters: Filters, group: str | None, columns: tuple[str, ...],
+    months: tuple[date, date],
+) -> Any:
+    keys = [func.nullif(M[group], MONTHLY_UNSET).label("key")] if group is not None else []
+    query = select(*keys, *(func.sum(M[name]).label(name) for name in columns)).where(
+        M.level == level, M.month.between(*months),
+        *_dimension_conditions(M, filters, GROUPS, unset=MONTHLY_UNSET))
+    return query.group_by(M[group]) if group is not None else query
 
 
 # Turning sums into figures ---------------------------------------------------------------------

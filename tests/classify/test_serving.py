@@ -26,7 +26,7 @@ def test_training_exports_an_onnx_model_that_agrees_with_torch(tiny_model: Path)
     assert meta["onnx"]["max_probability_difference"] < 1e-3
     # the 8-bit model is served only when the dev accuracy allows; it is close, not equal
     atol = 1e-4 if meta["onnx"]["serve"] == modeling.ONNX_FILE else 0.05
-    assert "int8" in meta["onnx"]
+    assert "int8" in meta["onnx"] and "dev_served_int8" in meta["onnx"]["int8"]
     onnx = Predictor(tiny_model, runtime="onnx")
     torch = Predictor(tiny_model, runtime="torch")
     assert onnx.runtime == "onnxruntime" and torch.runtime == "torch"
@@ -123,3 +123,34 @@ def test_the_suggestion_carries_the_embedding_and_its_version(
     assert all(isinstance(v, float) for v in suggestion.embedding)
     assert suggestion.embedding_version == f"{tiny_model.name}:mean-pool"
     assert suggestion.model_version == tiny_model.name
+
+
+def test_the_8_bit_model_serves_when_the_served_accuracy_allows() -> None:
+    """The 8-bit twin is judged by what residents get, the served category (its mixture with
+    the baseline), not by the transformer alone: it serves when that dev accuracy drops by at
+    most the tolerance overall and in each language, and the choice is recorded."""
+    from classify import runtime
+    from classify.corpus import Example
+    from classify.train import TrainConfig, _serve_int8
+
+    labels = ["roads", "waste"]
+    dev = [Example(text=f"t{i}", lang=lang, category=labels[i % 2])
+           for i, lang in enumerate(["vi"] * 100 + ["en"] * 100)]
+    y = np.array([i % 2 for i in range(200)])
+    right = np.eye(2)[y] * 0.8 + 0.1
+    config = TrainConfig(int8_tolerance=0.005)
+
+    info: dict[str, dict[str, object]] = {"int8": {}}
+    assert _serve_int8(info, right, right.copy(), dev, y, labels, config)
+    assert info["serve"] == runtime.INT8_FILE and info["int8"]["served"] is True
+
+    one_wrong_in_vi = right.copy()
+    one_wrong_in_vi[0] = one_wrong_in_vi[0][::-1]  # 1 of 100 Vietnamese: -1 point there
+    info = {"int8": {}}
+    assert not _serve_int8(info, right, one_wrong_in_vi, dev, y, labels, config)
+    assert "serve" not in info and info["int8"]["served"] is False
+    assert info["int8"]["dev_served_int8"]["by_lang"]["vi"]["accuracy"] == 0.99  # type: ignore[index]
+
+    # a tolerance of a point lets that through
+    assert _serve_int8({"int8": {}}, right, one_wrong_in_vi, dev, y, labels,
+                       TrainConfig(int8_tolerance=0.01))

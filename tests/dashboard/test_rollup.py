@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
@@ -13,8 +13,11 @@ from tests.dashboard.scenario import DAY, NOW, STAFF, at
 from tickets import workflow
 
 
-def assert_rollup_matches_direct_counts(session: Session, now) -> None:  # type: ignore[no-untyped-def]
-    filters = service.parse_filters(session=session, start=DAY.isoformat(), end=DAY.isoformat())
+def assert_rollup_matches_direct_counts(  # type: ignore[no-untyped-def]
+    session: Session, now, start: date = DAY, end: date = DAY
+) -> None:
+    filters = service.parse_filters(session=session, start=start.isoformat(),
+                                    end=end.isoformat())
     with at(now):
         rows = service.sums(session=session, filters=filters)[0]
         backlog = service.sums(session=session, filters=filters, whole_history=True)[0]
