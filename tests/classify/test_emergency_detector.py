@@ -67,3 +67,42 @@ def test_a_confident_alarm_is_never_vetoed() -> None:
 def test_the_rules_context_says_when_a_text_is_placed_elsewhere_in_time() -> None:
     assert context(PAST).vetoed and context(RECURRING).vetoed
     assert not context(NOW).vetoed and not context(PAST_BUT_NOW).vetoed
+
+
+def test_the_threshold_command_keeps_every_out_of_fold_emergency_and_never_reads_the_holdout(
+    monkeypatch: Any,
+) -> None:
+    """`hotline classify emergency-threshold`: cross-validated on the training files alone (the
+    corpus' calm complaints left out here to keep it to seconds), the threshold is the highest
+    (to 0.01) at which every out-of-fold emergency the rules miss is still flagged."""
+    import json
+    import math
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from classify import cli, corpus
+
+    read: list[str] = []
+    real = emergency_model.read_labelled
+
+    def spy(path: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(emergency_model, "read_labelled", spy)
+    monkeypatch.setattr(corpus, "load_corpus", lambda *a, **k: [])
+    result = CliRunner().invoke(cli.app, ["emergency-threshold", "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    body, _, last = result.output.rpartition("\nthreshold ")
+    report = json.loads(body)
+    assert read and emergency_model.HOLDOUT_FILE.name not in read
+    assert set(read) <= {p.name for p in emergency_model.TRAIN_FILES}
+    threshold = report["threshold"]
+    assert last.startswith(f"{threshold} (in use: {emergency_model.DEFAULT_THRESHOLD})")
+    at = {row["threshold"]: row for row in report["at"]}
+    assert report["left_by_the_rules"] > 0
+    assert at[threshold]["missed"] == len(report["vetoed_emergencies"])  # none catchable missed
+    lowest = report["lowest_emergency_scores"][0]  # rounded to 0.001
+    assert threshold <= lowest + 0.0005 and threshold > lowest - 0.0105
+    assert threshold == math.floor(threshold * 100 + 1e-9) / 100
