@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-tickets", type=int, default=1_000_000,
                         help="larger sizes get roll-ups seeded at their size, not tickets")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the tickets an earlier run loaded (the roll-ups are rebuilt "
+                             "from them; tickets an earlier refresh copied stay)")
     args = parser.parse_args()
     url = f"{args.server}/{args.database}"
     os.environ["DATABASE_URL"] = url
@@ -51,8 +54,11 @@ def main() -> None:
 
     admin = create_engine(f"{args.server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{args.database}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                              {"name": args.database}).first() is not None
+        if not (args.reuse and exists):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{args.database}"'))
     admin.dispose()
 
     from core import migrations
@@ -60,12 +66,17 @@ def main() -> None:
     from routing import service as routing_service
 
     migrations.upgrade(url=url)
-    with session_scope() as session:
-        routing_service.load_default_data(session=session)
-
     loaded = 0
+    if args.reuse and exists:
+        loaded = _reused(min(args.sizes))
+    else:
+        with session_scope() as session:
+            routing_service.load_default_data(session=session)
     for size in sorted(args.sizes):
         started = time.monotonic()
+        if loaded >= size:
+            _report(size, args.runs)
+            continue
         if size > args.max_tickets and loaded:
             rows = _scale_rollups(loaded=loaded, size=size)
             print(
@@ -97,6 +108,25 @@ def main() -> None:
             flush=True,
         )
         _report(size, args.runs)
+
+
+def _reused(size: int) -> int:
+    """The tickets an earlier run loaded (at most ``size`` are counted), with the roll-ups
+    rebuilt from them."""
+    from sqlalchemy import text
+
+    from core.db import session_scope
+    from dashboard import rollup
+
+    with session_scope() as session:
+        session.execute(text("DROP TABLE IF EXISTS bench_city"))
+        started = time.monotonic()
+        rollup.rebuild_all(session=session)
+        count = session.execute(text("SELECT count(*) FROM ticket")).scalar_one()
+    _vacuum()
+    print(f"\n== reusing {count:,} loaded tickets: roll-ups rebuilt in "
+          f"{time.monotonic() - started:.0f} s", flush=True)
+    return min(int(count), size)
 
 
 def _progress(done: int) -> None:
