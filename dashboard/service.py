@@ -229,8 +229,7 @@ def _daily_part(
 
 
 def _monthly_part(
-    level: str, filters: Filters, group: str | None, columns: tuple[str, ...],
-    months: tuple[date, date],
+    level: str, filters: Filters, group: str | None, columns: tuple[str, ...], months: Months
 ) -> Any:
     keys = [func.nullif(M[group], MONTHLY_UNSET).label("key")] if group is not None else []
     query = select(*keys, *(func.sum(M[name]).label(name) for name in columns)).where(
