@@ -33,7 +33,7 @@ import os
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import create_engine, text
-engine = create_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=20)
+engine = create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=20)
 with engine.begin() as c:
     c.execute(text("CREATE TABLE IF NOT EXISTS bare_report (id bigserial primary key, "
                    "description text not null, area_id text, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -79,10 +80,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    settings = get_settings()
+    kwargs.setdefault("pool_size", settings.database_pool_size)
+    kwargs.setdefault("max_overflow", settings.database_max_overflow)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, settings.database_ping_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only when it sat idle for ``idle_seconds``: a
+    pre-ping on every checkout costs a round trip per request on a busy, healthy pool, while a
+    connection the server dropped (a restart, an idle timeout) is usually an idle one. A failed
+    test makes the pool open a fresh connection (DisconnectionError); a connection lost while
+    busy fails its request, and SQLAlchemy then renews the pool's older connections."""
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 @lru_cache
@@ -90,6 +121,15 @@ def get_engine(url: str | None = None) -> Engine:
     if url is None:
         url = get_settings().database_url
     return make_engine(url)
+
+
+def hold(session: Session, row: Any) -> Any:
+    """Keep a row read in this unit of work in the session's identity map, so that a later
+    ``get`` of it in the same request (the answer's ward name) needs no query: the map holds
+    unchanged rows weakly, and a row nobody references is read again."""
+    if row is not None:
+        session.info.setdefault("held_rows", []).append(row)
+    return row
 
 
 @contextmanager

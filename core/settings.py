@@ -18,6 +18,14 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'hotline.db'}"
+    # PostgreSQL connections kept per process: a web process runs up to 40 requests at once in
+    # its thread pool; connections beyond the pool are opened and closed per request (a new
+    # server process each on PostgreSQL), so the pool covers the usual concurrency
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=200)
+    # a pooled connection idle longer than this is tested before use (one round trip, and a
+    # fresh connection if the server dropped it); a busy pool's connections are not
+    database_ping_idle_seconds: float = Field(default=10.0, ge=0)
     redis_url: str | None = None
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -58,11 +58,18 @@ def task(
     return register
 
 
+_discovered: list[bool] = []
+
+
 def discover_tasks() -> dict[str, TaskFunction]:
-    for room in ROOMS:
-        module = f"{room}.tasks"
-        if importlib.util.find_spec(room) is not None and importlib.util.find_spec(module):
-            importlib.import_module(module)
+    """Import every room's tasks.py (once per process: the look-ups take the import lock, and
+    every event a request emits asks for the subscribers)."""
+    if not _discovered:
+        for room in ROOMS:
+            module = f"{room}.tasks"
+            if importlib.util.find_spec(room) is not None and importlib.util.find_spec(module):
+                importlib.import_module(module)
+        _discovered.append(True)
     return TASKS
 
 

@@ -15,6 +15,7 @@ import logging
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from core import ratelimit
 from core.errors import RateLimited
@@ -44,7 +45,9 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_reports(request: Request) -> None:
+def check_reports(request: Request) -> None:
+    """RateLimited when this client filed too many reports (may wait on Redis: call it from a
+    route's thread)."""
     throttle: Throttle | None = getattr(request.app.state, "throttle", None)
     if throttle is not None and not throttle.allow("reports", client_key(request)):
         raise RateLimited(
@@ -52,13 +55,28 @@ def limit_reports(request: Request) -> None:
         )
 
 
-def limit_lookups(request: Request) -> None:
+def check_lookups(request: Request) -> None:
     """Look-ups of a report by tracking code: a person follows a few, a script tries many."""
     throttle: Throttle | None = getattr(request.app.state, "throttle", None)
     if throttle is not None and not throttle.allow_lookup(client_key(request)):
         raise RateLimited(
             "Too many look-ups from your connection: please wait a minute and try again."
         )
+
+
+async def limit_reports(request: Request) -> None:
+    """Dependency: check_reports, asked from a thread only when a limit is set (async, so that
+    a request without one does not pay for a hand-over to the thread pool)."""
+    throttle: Throttle | None = getattr(request.app.state, "throttle", None)
+    if throttle is not None and throttle.limit is not None:
+        await run_in_threadpool(check_reports, request)
+
+
+async def limit_lookups(request: Request) -> None:
+    """Dependency: check_lookups (as limit_reports)."""
+    throttle: Throttle | None = getattr(request.app.state, "throttle", None)
+    if throttle is not None and throttle.lookup_limit is not None:
+        await run_in_threadpool(check_lookups, request)
 
 
 ReportRateLimit = Annotated[None, Depends(limit_reports)]

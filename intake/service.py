@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core.db import hold
 from core.errors import InvalidInput
 from core.settings import Settings
 from intake import filing, photos, validation
@@ -58,7 +59,7 @@ def validate(
     text = validation.description(form.description, max_chars=settings.max_description_chars)
     language = validation.language(form.language, default=settings.default_language)
     area_id = validation.clean_text(form.area_id) or None
-    if area_id is not None and session.get(Area, area_id) is None:
+    if area_id is not None and hold(session, session.get(Area, area_id)) is None:
         raise InvalidInput(
             "Unknown ward %(value)s: choose one from the list.", field="area_id", value=area_id
         )

@@ -30,7 +30,7 @@ from core.errors import (
 from core.i18n import from_accept_language, gettext, normalize_language
 from httpbase.deps import SessionDep, SettingsDep, get_app_settings
 from httpbase.errors import describe_validation
-from httpbase.throttle import limit_lookups
+from httpbase.throttle import check_lookups, limit_lookups
 from open311 import documents
 from open311 import service as open311_service
 
@@ -234,7 +234,7 @@ def list_requests(
     if params.get("api_key"):
         open311_service.authenticate(session=session, api_key=params["api_key"])
     else:
-        limit_lookups(request)
+        check_lookups(request)
         open311_service.check_public_listing(params)
     query = open311_service.build_query(session=session, params=params, settings=settings)
     tickets = open311_service.find_requests(session=session, query=query)

@@ -19,7 +19,7 @@ from core.settings import get_settings
 from routing.models import Procedure
 from tickets import deadlines
 from tickets.models import DossierComplaint, Ticket
-from tickets.service import RESIDENT, record_event
+from tickets.service import RESIDENT, record_event, remember_dossier
 
 DOSSIER_MASK = "[mã hồ sơ]"
 UNKNOWN_PROCEDURE = "other_procedure"  # shipped in routing/data/procedures.toml
@@ -59,6 +59,7 @@ def attach(*, session: Session, ticket: Ticket, dossier: Dossier) -> DossierComp
     )
     session.add(row)
     session.flush()
+    remember_dossier(session=session, ticket=ticket, dossier=row)
     return row
 
 

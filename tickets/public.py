@@ -170,11 +170,14 @@ def public_ticket(
         emergency=ticket.emergency,
         photos=photos,
         timeline=timeline,
-        procedure=_procedure_name(session, ticket, language),
+        procedure=_procedure_name(session, ticket, language, filed),
     )
 
 
-def _procedure_name(session: Session, ticket: Ticket, language: str) -> str | None:
-    dossier = dossiers.of(session=session, ticket=ticket)
+def _procedure_name(
+    session: Session, ticket: Ticket, language: str, filed: dict[str, list[Any]] | None
+) -> str | None:
+    dossier = filed["dossier"][0] if filed is not None else dossiers.of(
+        session=session, ticket=ticket)
     procedure = session.get(Procedure, dossier.procedure_id) if dossier else None
     return _name(procedure, language) if procedure else None

@@ -101,7 +101,16 @@ def remember_filed(
 ) -> None:
     """What was just written, so the answer to the resident needs no second read (only the
     newest one is kept, so a long-lived session does not grow)."""
-    session.info[FILED_KEY] = {ticket.id: {"events": [created], "attachments": attachments}}
+    session.info[FILED_KEY] = {
+        ticket.id: {"events": [created], "attachments": attachments, "dossier": [None]}
+    }
+
+
+def remember_dossier(*, session: Session, ticket: Ticket, dossier: Any) -> None:
+    """The dossier attached to a ticket filed in this request (see remember_filed)."""
+    filed = session.info.get(FILED_KEY, {}).get(ticket.id)
+    if filed is not None:
+        filed["dossier"] = [dossier]
 
 
 def just_filed(*, session: Session, ticket: Ticket) -> dict[str, list[Any]] | None:

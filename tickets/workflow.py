@@ -37,6 +37,7 @@ resolution: the ticket stays open with the date as its deadline (tickets.policy)
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -221,6 +222,12 @@ def file(
 
 
 def _insert_with_unique_code(*, session: Session, ticket: Ticket, tries: int = 5) -> None:
+    """Insert the ticket under a fresh tracking code, drawing again on the rare collision. On
+    PostgreSQL one ``INSERT ... ON CONFLICT (code) DO NOTHING RETURNING id`` per draw (no
+    savepoint: two round trips fewer per report); elsewhere a savepoint per draw."""
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_on_conflict(session=session, ticket=ticket, tries=tries)
+        return
     for attempt in range(tries):
         ticket.code = codes.new_code()
         try:
@@ -232,6 +239,38 @@ def _insert_with_unique_code(*, session: Session, ticket: Ticket, tries: int = 5
             if attempt == tries - 1:
                 raise
             session.expunge(ticket) if ticket in session else None
+
+
+def _insert_on_conflict(*, session: Session, ticket: Ticket, tries: int) -> None:
+    from sqlalchemy.orm import make_transient_to_detached
+
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    values = {
+        column.key: getattr(ticket, column.key)
+        for column in table.columns
+        if column.key not in ("id", "code")
+        and not (getattr(ticket, column.key) is None and column.default is not None)
+    }
+    for _ in range(tries):
+        code = codes.new_code()
+        new_id = session.execute(_insert_unless_code_taken(), {**values, "code": code}
+                                 ).scalar_one_or_none()
+        if new_id is not None:
+            ticket.id, ticket.code = new_id, code
+            make_transient_to_detached(ticket)  # stored: the session tracks it from here
+            session.add(ticket)
+            return
+    raise IntegrityError("INSERT INTO ticket", {}, Exception(f"no free code in {tries} draws"))
+
+
+@functools.cache
+def _insert_unless_code_taken() -> Any:
+    """Built once (its compiled form is cached by the parameters' names)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    return (insert(table).on_conflict_do_nothing(index_elements=["code"])
+            .returning(table.c.id))
 
 
 # Routing ----------------------------------------------------------------------------------

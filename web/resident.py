@@ -14,7 +14,7 @@ from core.i18n import gettext
 from httpbase import limits
 from httpbase.deps import LanguageDep, SessionDep, SettingsDep, get_app_settings
 from httpbase.render import render
-from httpbase.throttle import LookupRateLimit, limit_reports
+from httpbase.throttle import LookupRateLimit, check_reports
 from intake import emergency
 from intake import service as intake_service
 from intake import similar as intake_similar
@@ -115,7 +115,7 @@ def submit_report(
     )
     try:
         # inside: a refusal for too many reports shows the form again with what was typed
-        limit_reports(request)
+        check_reports(request)
         checked = intake_service.validate(session=session, form=form, settings=settings)
         if not file_anyway and checked.emergency_kind is None:  # an emergency never waits
             similar = intake_similar.find(

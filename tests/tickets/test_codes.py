@@ -59,3 +59,33 @@ def test_consecutive_codes_are_not_predictable() -> None:
     same = sum(a[i] == b[i] for a, b in zip(generated, generated[1:], strict=False)
                for i in range(7))
     assert same / (7 * (len(generated) - 1)) < 0.1
+
+
+def test_a_code_already_taken_is_drawn_again_and_nothing_half_written(  # type: ignore[no-untyped-def]
+    session, monkeypatch
+) -> None:
+    """On PostgreSQL the insert skips a taken code (ON CONFLICT DO NOTHING) instead of a
+    savepoint; on both databases a collision draws a new code and files one ticket."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from tests import factories
+    from tickets.models import Ticket, TicketEvent
+
+    first = factories.ticket(session)
+    fresh = codes.new_code()
+    draws = iter([first.code, first.code, fresh])
+    monkeypatch.setattr(codes, "new_code", lambda: next(draws))
+    second = factories.ticket(session, description="Đèn đường hẻm 5 tắt")
+    assert second.code == fresh and second.id != first.id
+    session.expire_all()
+    stored = session.get(Ticket, second.id)
+    assert stored is not None and stored.code == fresh
+    assert stored.description == "Đèn đường hẻm 5 tắt" and stored.language == "vi"
+    assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 2
+    assert session.execute(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == second.id)).scalar_one() == 1
+
+    monkeypatch.setattr(codes, "new_code", lambda: first.code)
+    with pytest.raises(IntegrityError):
+        factories.ticket(session, description="never filed")
