@@ -71,14 +71,16 @@ def prepare_database() -> None:
                        check=True, capture_output=True)
 
 
-def start_server(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(
+    module: str, port: int, env: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
     # a file, not a pipe nobody reads: a full pipe would stall the server mid-run
     log_path = ROOT / "var" / f"bench-{port}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -140,6 +142,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn processes of each server (the same for both)")
     args = parser.parse_args()
     prepare_database()
     base_env = {**os.environ, "DATABASE_URL": BENCH_URL, "EMBEDDED_WORKER": "false",
@@ -153,7 +157,7 @@ def main() -> None:
         port = 18000 + len(rates)
         if module.startswith("bench."):
             (ROOT / "bench" / "_bare_app.py").write_text(BARE_APP)
-        server = start_server(module, port, env)
+        server = start_server(module, port, env, workers=args.workers)
         try:
             elapsed, latencies, failures = asyncio.run(
                 load(f"http://127.0.0.1:{port}/api/v1/reports", args.requests, args.concurrency))

@@ -108,17 +108,22 @@ def publish_pending(pending: list[outbox.Pending], *, engine: Engine) -> list[in
         return []
     configure_celery(get_settings())
     published: list[int] = []
-    for row in now_rows:
-        if not broker_breaker.allow():
-            break
-        try:
-            _send(celery_app, row.task, {**row.args, "outbox_id": row.id})
-        except Exception as error:  # the broker is down: the sweep will try again
-            broker_breaker.failed()
-            log.warning("could not publish outbox %s (%s): %s", row.id, row.task, error)
-            break
-        broker_breaker.succeeded()
-        published.append(row.id)
+    if not broker_breaker.allow():
+        return published
+    # one producer (one pooled broker connection) for the round, not one per row
+    with celery_app.producer_or_acquire() as producer:
+        for row in now_rows:
+            if not broker_breaker.allow():
+                break
+            try:
+                _send(celery_app, row.task, {**row.args, "outbox_id": row.id},
+                      producer=producer)
+            except Exception as error:  # the broker is down: the sweep will try again
+                broker_breaker.failed()
+                log.warning("could not publish outbox %s (%s): %s", row.id, row.task, error)
+                break
+            broker_breaker.succeeded()
+            published.append(row.id)
     if published:
         outbox.mark_published(engine=engine, ids=published)
     return published
@@ -152,10 +157,10 @@ def publish(ids: list[int], *, engine: Engine) -> list[int]:
     return published
 
 
-def _send(celery_app: Any, name: str, kwargs: dict[str, Any]) -> None:
+def _send(celery_app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
     """Publish once; a connection left broken by a broker restart is dropped and tried again."""
     try:
-        celery_app.send_task(name, kwargs=kwargs, retry=False)
+        celery_app.send_task(name, kwargs=kwargs, retry=False, producer=producer)
     except Exception:
         # A pooled connection may be left broken by a broker restart: try once on a fresh one
         # (closing the pool instead would make every later publish refuse or wait forever).
