@@ -108,22 +108,25 @@ def publish_pending(pending: list[outbox.Pending], *, engine: Engine) -> list[in
         return []
     configure_celery(get_settings())
     published: list[int] = []
-    if not broker_breaker.allow():
-        return published
-    # one producer (one pooled broker connection) for the round, not one per row
-    with celery_app.producer_or_acquire() as producer:
-        for row in now_rows:
-            if not broker_breaker.allow():
-                break
-            try:
-                _send(celery_app, row.task, {**row.args, "outbox_id": row.id},
-                      producer=producer)
-            except Exception as error:  # the broker is down: the sweep will try again
-                broker_breaker.failed()
-                log.warning("could not publish outbox %s (%s): %s", row.id, row.task, error)
-                break
-            broker_breaker.succeeded()
-            published.append(row.id)
+    try:
+        # one producer (one pooled broker connection) for the round, not one per row
+        with celery_app.producer_or_acquire() as producer:
+            for row in now_rows:
+                if not broker_breaker.allow():
+                    break
+                try:
+                    _send(celery_app, row.task, {**row.args, "outbox_id": row.id},
+                          producer=producer)
+                except Exception as error:  # the broker is down: the sweep will try again
+                    broker_breaker.failed()
+                    log.warning("could not publish outbox %s (%s): %s", row.id, row.task,
+                                error)
+                    break
+                broker_breaker.succeeded()
+                published.append(row.id)
+    except Exception as error:  # no producer to be had: the broker is down
+        broker_breaker.failed()
+        log.warning("could not reach the broker for the outbox: %s", error)
     if published:
         outbox.mark_published(engine=engine, ids=published)
     return published

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="hotline-tests-"))
@@ -234,7 +234,7 @@ def make_client(session: Session, **overrides: object):  # type: ignore[no-untyp
     settings = get_settings().model_copy(update=overrides) if overrides else get_settings()
     app = create_app(settings, start_worker=False)
 
-    def test_db() -> Iterator[Session]:
+    async def test_db() -> AsyncIterator[Session]:  # async, as the real one (httpbase.deps)
         yield session
 
     app.dependency_overrides[get_db] = test_db

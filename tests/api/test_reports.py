@@ -197,3 +197,30 @@ def test_a_report_without_any_place_is_refused(client, session: Session) -> None
     response = client.post("/api/v1/reports", json={"description": GOOD["description"]})
     assert response.status_code == 422 and response.json()["error"]["field"] == "area_id"
     assert count(session, Ticket) == before
+
+
+@pytest.mark.parametrize(("limit", "hand_overs"), [("", 1), ("30/minute", 2)])
+def test_filing_hands_over_to_a_thread_only_for_the_route_and_the_rate_limit(
+    session: Session, monkeypatch: pytest.MonkeyPatch, limit: str, hand_overs: int
+) -> None:
+    """Each hand-over to the thread pool costs about as much CPU as a small dependency's work
+    (bench/intake.py): the request's dependencies are async; the route runs in a thread, and so
+    does the rate limit's counter when a limit is set (it may wait on Redis)."""
+    import anyio.to_thread
+
+    from tests.conftest import make_client
+
+    calls: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(getattr(function, "__qualname__", repr(function)))
+        return await real(function, *args, **kwargs)
+
+    with make_client(session, report_rate_limit=limit) as client:
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+        response = client.post("/api/v1/reports", json={
+            "description": "Ổ gà lớn trên đường Lê Văn Sỹ gần chợ", "area_id": "26743"})
+        monkeypatch.undo()
+    assert response.status_code == 201, response.text
+    assert len(calls) == hand_overs, calls

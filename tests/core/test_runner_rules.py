@@ -62,7 +62,8 @@ def celery_mode(
 @pytest.fixture
 def broker(celery_mode: None, monkeypatch: pytest.MonkeyPatch) -> Sent:
     sent: Sent = []
-    monkeypatch.setattr(runner, "_send", lambda app, name, kwargs: sent.append((name, kwargs)))
+    monkeypatch.setattr(runner, "_send",
+                        lambda app, name, kwargs, producer=None: sent.append((name, kwargs)))
     return sent
 
 
@@ -115,7 +116,7 @@ def test_a_failing_broker_stops_the_batch_and_is_left_alone_for_a_while(
 ) -> None:
     tried: list[str] = []
 
-    def down(app: Any, name: str, kwargs: dict[str, Any]) -> None:
+    def down(app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
         tried.append(name)
         raise ConnectionError("broker down")
 
@@ -149,7 +150,7 @@ class FakeCelery:
         self.calls: list[tuple[str, dict[str, Any], Any]] = []
 
     def send_task(self, name: str, *, kwargs: dict[str, Any], retry: bool,
-                  connection: Any = None) -> None:
+                  connection: Any = None, producer: Any = None) -> None:
         assert retry is False  # Celery's own retries would wait on a dead broker
         self.calls.append((name, kwargs, connection))
         if self.failures:
@@ -160,6 +161,11 @@ class FakeCelery:
         from contextlib import nullcontext
 
         return nullcontext("fresh connection")
+
+    def producer_or_acquire(self) -> Any:
+        from contextlib import nullcontext
+
+        return nullcontext("pooled producer")
 
 
 def test_a_broken_pooled_connection_is_retried_once_on_a_fresh_one() -> None:
@@ -213,7 +219,8 @@ def test_without_a_broker_the_sweep_sends_nothing(
     committed_pg: Engine, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: Sent = []
-    monkeypatch.setattr(runner, "_send", lambda app, name, kwargs: sent.append((name, kwargs)))
+    monkeypatch.setattr(runner, "_send",
+                        lambda app, name, kwargs, producer=None: sent.append((name, kwargs)))
     insert(committed_pg, created_at=T0 - timedelta(hours=1), available_at=T0)
     assert runner.republish_due() == 0
     assert sent == []
@@ -225,7 +232,7 @@ def test_the_sweep_stops_at_a_broker_that_fails_and_marks_only_what_it_took(
 ) -> None:
     tried: list[int] = []
 
-    def second_fails(app: Any, name: str, kwargs: dict[str, Any]) -> None:
+    def second_fails(app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
         tried.append(kwargs["outbox_id"])
         if len(tried) == 2:
             raise ConnectionError("broker down")
@@ -411,7 +418,7 @@ def test_what_the_broker_took_before_it_failed_is_marked_published(
 ) -> None:
     tried: list[int] = []
 
-    def second_fails(app: Any, name: str, kwargs: dict[str, Any]) -> None:
+    def second_fails(app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
         tried.append(kwargs["outbox_id"])
         if len(tried) == 2:
             raise ConnectionError("broker down")
@@ -433,3 +440,38 @@ def test_a_session_bound_to_a_connection_hands_over_on_its_commit(
     assert runner.relay_for(committed_pg).flush(10)
     assert broker == [("tests.job", {"outbox_id": outbox_id})]
     assert outbox_id is not None and row(committed_pg, outbox_id).published_at == T0
+
+
+def test_what_queued_while_the_relay_was_busy_goes_in_one_round(
+    committed_pg: Engine, clock: list[datetime], broker: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load requests commit faster than rows are handed over: the relay takes everything
+    queued meanwhile in its next round (one UPDATE marks it all published)."""
+    import threading
+
+    rounds: list[list[int]] = []
+    busy, release = threading.Event(), threading.Event()
+    real = runner.publish_pending
+
+    def slow(pending: list[outbox.Pending], *, engine: Engine) -> list[int]:
+        rounds.append([p.id for p in pending])
+        busy.set()
+        release.wait(10)
+        return real(pending, engine=engine)
+
+    monkeypatch.setattr(runner, "publish_pending", slow)
+    relay = runner.Relay(committed_pg)
+    with Session(committed_pg) as session:
+        rows = [outbox.enqueue(session=session, task="tests.job", args={}) for _ in range(3)]
+        pending = [outbox.Pending(id=r.id, task=r.task, args={}) for r in rows]  # type: ignore[arg-type]
+        session.info.pop(outbox.PENDING_KEY)  # handed to this relay below, not after commit
+        session.commit()
+    relay.submit(pending[:1])
+    assert busy.wait(10)
+    relay.submit(pending[1:2])  # two requests commit while the first round is on its way
+    relay.submit(pending[2:])
+    release.set()
+    assert relay.flush(10)
+    assert rounds == [[pending[0].id], [pending[1].id, pending[2].id]]
+    assert [kwargs["outbox_id"] for _name, kwargs in broker] == [p.id for p in pending]
+    assert all(row(committed_pg, p.id).published_at == T0 for p in pending)
