@@ -242,6 +242,7 @@ def _insert_with_unique_code(*, session: Session, ticket: Ticket, tries: int = 5
 
 
 def _insert_on_conflict(*, session: Session, ticket: Ticket, tries: int) -> None:
+    from sqlalchemy import inspect
     from sqlalchemy.orm import make_transient_to_detached
 
     table = Ticket.__table__  # type: ignore[attr-defined]
@@ -259,6 +260,10 @@ def _insert_on_conflict(*, session: Session, ticket: Ticket, tries: int) -> None
             ticket.id, ticket.code = new_id, code
             make_transient_to_detached(ticket)  # stored: the session tracks it from here
             session.add(ticket)
+            # as for a row the ORM inserted itself: a rollback makes the ticket transient
+            # again, its values kept, rather than an expired row that no longer exists
+            # (tests/tickets/test_workflow_events.py::test_a_rollback_drops_the_announcement)
+            session._transaction._new[inspect(ticket)] = True  # type: ignore[union-attr]
             return
     raise IntegrityError("INSERT INTO ticket", {}, Exception(f"no free code in {tries} draws"))
 
