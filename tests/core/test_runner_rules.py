@@ -353,17 +353,23 @@ def test_a_stopped_worker_is_no_longer_woken(
     assert not worker._thread.is_alive()
 
 
+def relay_work(engine: Engine, count: int) -> list[outbox.Pending]:
+    """Committed rows, to be handed to a relay by the test (not after their commit)."""
+    with Session(engine) as session:
+        rows = [outbox.enqueue(session=session, task="tests.job", args={}) for _ in range(count)]
+        pending = [outbox.Pending(id=r.id, task=r.task, args={}) for r in rows]  # type: ignore[arg-type]
+        session.info.pop(outbox.PENDING_KEY)
+        session.commit()
+    return pending
+
+
 def test_a_relay_goes_on_after_each_flush_and_never_keeps_a_process_from_exiting(
     committed_pg: Engine, clock: list[datetime], broker: Sent
 ) -> None:
     relay = runner.Relay(committed_pg)
     assert relay._thread.daemon and relay._thread.is_alive()
     assert relay.flush(10)
-    with Session(committed_pg) as session:
-        rows = [outbox.enqueue(session=session, task="tests.job", args={}) for _ in range(2)]
-        pending = [outbox.Pending(id=r.id, task=r.task, args={}) for r in rows]  # type: ignore[arg-type]
-        session.info.pop(outbox.PENDING_KEY)  # handed to this relay below, not after commit
-        session.commit()
+    pending = relay_work(committed_pg, 2)
     relay.submit(pending[:1])
     assert relay.flush(10)
     relay.submit(pending[1:])  # after a flush the relay still takes work
@@ -461,11 +467,7 @@ def test_what_queued_while_the_relay_was_busy_goes_in_one_round(
 
     monkeypatch.setattr(runner, "publish_pending", slow)
     relay = runner.Relay(committed_pg)
-    with Session(committed_pg) as session:
-        rows = [outbox.enqueue(session=session, task="tests.job", args={}) for _ in range(3)]
-        pending = [outbox.Pending(id=r.id, task=r.task, args={}) for r in rows]  # type: ignore[arg-type]
-        session.info.pop(outbox.PENDING_KEY)  # handed to this relay below, not after commit
-        session.commit()
+    pending = relay_work(committed_pg, 3)
     relay.submit(pending[:1])
     assert busy.wait(10)
     relay.submit(pending[1:2])  # two requests commit while the first round is on its way
