@@ -22,6 +22,7 @@ from sqlmodel import Session
 from core import outbox, runner, tasks
 from core.settings import get_settings
 from tests import factories
+from tests.core.outbox_helpers import failing, insert, recording, row
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -42,12 +43,8 @@ def broker(
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # never contacted
     get_settings.cache_clear()
     sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(app: Any, name: str, kwargs: dict[str, Any], countdown: float = 0) -> None:
-        sent.append((name, kwargs))
-
     monkeypatch.setattr("core.celery_app.configure_celery", lambda settings: None)
-    monkeypatch.setattr(runner, "_send", send)
+    monkeypatch.setattr(runner, "_send", recording(sent))
     try:  # where the sweep asks the broker what it still holds: nothing (Redis restarted)
         from core import broker as broker_module  # type: ignore[attr-defined]
 
@@ -63,22 +60,6 @@ def handed_over(engine: Engine) -> None:
     relay_for = getattr(runner, "relay_for", None)
     if relay_for is not None:
         assert relay_for(engine).flush(10)
-
-
-def row(engine: Engine, outbox_id: int) -> outbox.OutboxMessage:
-    with Session(engine) as session:
-        found = session.get(outbox.OutboxMessage, outbox_id)
-        assert found is not None
-        return found
-
-
-def insert(engine: Engine, **values: Any) -> int:
-    with Session(engine) as session:
-        message = outbox.OutboxMessage(task=values.pop("task", "tests.job"), args={}, **values)
-        session.add(message)
-        session.commit()
-        assert message.id is not None
-        return message.id
 
 
 # --- a process that dies between the commit and the hand-over --------------------------
@@ -154,10 +135,7 @@ def test_a_broker_refusing_the_hand_over_leaves_the_rows_for_the_sweep(
     committed_pg: Engine, clock: list[datetime], broker: list[tuple[str, dict[str, Any]]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(app: Any, name: str, kwargs: dict[str, Any], countdown: float = 0) -> None:
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(runner, "_send", refuse)
+    monkeypatch.setattr(runner, "_send", failing(1, []))
     with Session(committed_pg) as session:
         ids = [outbox.enqueue(session=session, task="tests.job", args={}).id for _ in range(2)]
         session.commit()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from sqlmodel import Session
 
 from core import outbox, runner
 from tests import factories
+from tests.core.outbox_helpers import insert
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -38,15 +38,6 @@ def handed(monkeypatch: pytest.MonkeyPatch) -> list[list[outbox.Pending]]:
     batches: list[list[outbox.Pending]] = []
     monkeypatch.setattr(runner, "after_commit", lambda pending, bind: batches.append(pending))
     return batches
-
-
-def insert(engine: Engine, **values: Any) -> int:
-    with Session(engine) as session:
-        message = outbox.OutboxMessage(task=values.pop("task", "tests.job"), args={}, **values)
-        session.add(message)
-        session.commit()
-        assert message.id is not None
-        return message.id
 
 
 def test_delayed_work_is_due_only_at_its_time(

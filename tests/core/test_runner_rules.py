@@ -31,9 +31,9 @@ from sqlmodel import Session
 from core import outbox, runner, tasks
 from core.settings import get_settings
 from tests import factories
+from tests.core.outbox_helpers import Sent, failing, insert, recording, row
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-Sent = list[tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture
@@ -62,25 +62,8 @@ def celery_mode(
 @pytest.fixture
 def broker(celery_mode: None, monkeypatch: pytest.MonkeyPatch) -> Sent:
     sent: Sent = []
-    monkeypatch.setattr(runner, "_send",
-                        lambda app, name, kwargs, producer=None: sent.append((name, kwargs)))
+    monkeypatch.setattr(runner, "_send", recording(sent))
     return sent
-
-
-def row(engine: Engine, outbox_id: int) -> outbox.OutboxMessage:
-    with Session(engine) as session:
-        found = session.get(outbox.OutboxMessage, outbox_id)
-        assert found is not None
-        return found
-
-
-def insert(engine: Engine, **values: Any) -> int:
-    with Session(engine) as session:
-        message = outbox.OutboxMessage(task=values.pop("task", "tests.job"), args={}, **values)
-        session.add(message)
-        session.commit()
-        assert message.id is not None
-        return message.id
 
 
 def commit_work(engine: Engine, *delays: float) -> list[int]:
@@ -219,8 +202,7 @@ def test_without_a_broker_the_sweep_sends_nothing(
     committed_pg: Engine, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: Sent = []
-    monkeypatch.setattr(runner, "_send",
-                        lambda app, name, kwargs, producer=None: sent.append((name, kwargs)))
+    monkeypatch.setattr(runner, "_send", recording(sent))
     insert(committed_pg, created_at=T0 - timedelta(hours=1), available_at=T0)
     assert runner.republish_due() == 0
     assert sent == []
@@ -231,13 +213,7 @@ def test_the_sweep_stops_at_a_broker_that_fails_and_marks_only_what_it_took(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tried: list[int] = []
-
-    def second_fails(app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
-        tried.append(kwargs["outbox_id"])
-        if len(tried) == 2:
-            raise ConnectionError("broker down")
-
-    monkeypatch.setattr(runner, "_send", second_fails)
+    monkeypatch.setattr(runner, "_send", failing(2, tried))
     old = T0 - timedelta(minutes=5)
     ids = [insert(committed_pg, created_at=old, available_at=old) for _ in range(3)]
     assert runner.republish_due() == 1
@@ -423,13 +399,7 @@ def test_what_the_broker_took_before_it_failed_is_marked_published(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tried: list[int] = []
-
-    def second_fails(app: Any, name: str, kwargs: dict[str, Any], producer: Any = None) -> None:
-        tried.append(kwargs["outbox_id"])
-        if len(tried) == 2:
-            raise ConnectionError("broker down")
-
-    monkeypatch.setattr(runner, "_send", second_fails)
+    monkeypatch.setattr(runner, "_send", failing(2, tried))
     ids = commit_work(committed_pg, 0, 0, 0)
     assert tried == ids[:2]
     assert [row(committed_pg, i).published_at for i in ids] == [T0, None, None]
